@@ -1,0 +1,9 @@
+/**
+ * The FFI layer: one interface over `bun:ffi` and `Deno.dlopen`, and libc.
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./types.ts";
+export { ffi, platform, runtime, type RuntimeName } from "./runtime.ts";
+export { cString, errno, libc, LIBC_PATH, LIBC_SYMBOLS, NativeBlock, readSmallFile } from "./libc.ts";

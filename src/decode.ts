@@ -1,0 +1,191 @@
+/**
+ * Decoding events back into OTLP: the user_events write layout, the tracefs record, and the
+ * protobuf payload (with the generated schema).
+ *
+ * @module
+ */
+import { fromBinary, toJson } from "@bufbuild/protobuf";
+import {
+  type ExportMetricsServiceRequest,
+  ExportMetricsServiceRequestSchema,
+} from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
+import type { AnyValue, KeyValue } from "../proto/gen/opentelemetry/proto/common/v1/common_pb.ts";
+import type { Metric } from "../proto/gen/opentelemetry/proto/metrics/v1/metrics_pb.ts";
+import { EVENT_HEADER_SIZE, EVENT_VERSION } from "./sinks/user_events/abi.ts";
+
+export type { ExportMetricsServiceRequest };
+
+/** Decodes one event payload: an `ExportMetricsServiceRequest`. */
+export function decodeMetricsPayload(payload: Uint8Array): ExportMetricsServiceRequest {
+  return fromBinary(ExportMetricsServiceRequestSchema, payload);
+}
+
+/** A request as proto3 JSON (64-bit integers as strings, enums as numbers). */
+export function requestToJson(request: ExportMetricsServiceRequest): unknown {
+  return toJson(ExportMetricsServiceRequestSchema, request, { enumAsInteger: true });
+}
+
+/** The fields of a user_events `otlp_metrics` write. */
+export interface UserEventsWrite {
+  /** The registration's write index. */
+  writeIndex: number;
+  /** 0 = OTLP protobuf. */
+  protocol: number;
+  /** `"v0.19.00"`. */
+  version: string;
+  /** The encoded request. */
+  payload: Uint8Array;
+}
+
+/**
+ * Parses the bytes of one `writev` to user_events_data:
+ * `[u32 index][u32 protocol][char[8] version][u32 rel_loc][payload]`.
+ *
+ * @throws {RangeError} when the layout is inconsistent
+ */
+export function parseUserEventsWrite(bytes: Uint8Array): UserEventsWrite {
+  if (bytes.length < EVENT_HEADER_SIZE) throw new RangeError(`write of ${bytes.length} bytes is too short`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const relLoc = v.getUint32(16, true);
+  const length = relLoc >>> 16, offset = relLoc & 0xffff;
+  const start = EVENT_HEADER_SIZE + offset;
+  if (start + length !== bytes.length) {
+    throw new RangeError(`rel_loc says ${length} bytes at +${offset}, write has ${bytes.length - EVENT_HEADER_SIZE}`);
+  }
+  return {
+    writeIndex: v.getUint32(0, true),
+    protocol: v.getUint32(4, true),
+    version: new TextDecoder().decode(bytes.subarray(8, 16)),
+    payload: bytes.subarray(start, start + length),
+  };
+}
+
+/**
+ * Parses a tracefs/perf record of `user_events:otlp_metrics` (common fields, protocol@8,
+ * version@12, rel_loc@20, data at 24 + offset) and returns its payload.
+ */
+export function parseOtlpMetricsRecord(record: Uint8Array): { protocol: number; version: string; payload: Uint8Array } {
+  const v = new DataView(record.buffer, record.byteOffset, record.byteLength);
+  if (record.length < 24) throw new RangeError(`record of ${record.length} bytes is too short`);
+  const relLoc = v.getUint32(20, true);
+  const start = 24 + (relLoc & 0xffff), length = relLoc >>> 16;
+  if (start + length > record.length) throw new RangeError("rel_loc points past the record");
+  return {
+    protocol: v.getUint32(8, true),
+    version: new TextDecoder().decode(record.subarray(12, 20)),
+    payload: record.subarray(start, start + length),
+  };
+}
+
+/** {@linkcode EVENT_VERSION}, re-exported for listeners. */
+export const OTLP_METRICS_VERSION: string = EVENT_VERSION;
+
+/** One data point of a decoded request, flattened for reading and for tests. */
+export interface FlatPoint {
+  resource: Record<string, unknown>;
+  scope: { name: string; version: string; attributes: Record<string, unknown> };
+  metric: { name: string; description: string; unit: string; kind: string };
+  temporality?: number;
+  monotonic?: boolean;
+  attributes: Record<string, unknown>;
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  value: unknown;
+}
+
+/** Converts an OTLP `AnyValue` to a plain JS value (int64 as bigint). */
+export function anyValueToJs(v: AnyValue | undefined): unknown {
+  const x = v?.value;
+  switch (x?.case) {
+    case "stringValue":
+    case "boolValue":
+    case "doubleValue":
+    case "intValue":
+    case "bytesValue":
+      return x.value;
+    case "arrayValue":
+      return x.value.values.map(anyValueToJs);
+    case "kvlistValue":
+      return keyValuesToJs(x.value.values);
+    default:
+      return null;
+  }
+}
+
+/** Converts repeated `KeyValue` to an object. */
+export function keyValuesToJs(kvs: readonly KeyValue[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of kvs) out[kv.key] = anyValueToJs(kv.value);
+  return out;
+}
+
+/** Every data point of `request`, flattened with its resource, scope and metric. */
+export function flattenRequest(request: ExportMetricsServiceRequest): FlatPoint[] {
+  const out: FlatPoint[] = [];
+  for (const rm of request.resourceMetrics) {
+    const resource = keyValuesToJs(rm.resource?.attributes ?? []);
+    for (const sm of rm.scopeMetrics) {
+      const scope = {
+        name: sm.scope?.name ?? "",
+        version: sm.scope?.version ?? "",
+        attributes: keyValuesToJs(sm.scope?.attributes ?? []),
+      };
+      for (const m of sm.metrics) out.push(...flattenMetric(resource, scope, m));
+    }
+  }
+  return out;
+}
+
+function flattenMetric(resource: FlatPoint["resource"], scope: FlatPoint["scope"], m: Metric): FlatPoint[] {
+  const metric = { name: m.name, description: m.description, unit: m.unit, kind: m.data.case ?? "none" };
+  const base = (p: { attributes: KeyValue[]; startTimeUnixNano: bigint; timeUnixNano: bigint }) => ({
+    resource,
+    scope,
+    metric,
+    attributes: keyValuesToJs(p.attributes),
+    startTimeUnixNano: p.startTimeUnixNano,
+    timeUnixNano: p.timeUnixNano,
+  });
+  const d = m.data;
+  switch (d.case) {
+    case "gauge":
+      return d.value.dataPoints.map((p) => ({ ...base(p), value: p.value.value }));
+    case "sum":
+      return d.value.dataPoints.map((p) => ({
+        ...base(p),
+        temporality: d.value.aggregationTemporality,
+        monotonic: d.value.isMonotonic,
+        value: p.value.value,
+      }));
+    case "histogram":
+      return d.value.dataPoints.map((p) => ({
+        ...base(p),
+        temporality: d.value.aggregationTemporality,
+        value: {
+          count: p.count,
+          sum: p.sum,
+          min: p.min,
+          max: p.max,
+          bucketCounts: p.bucketCounts,
+          explicitBounds: p.explicitBounds,
+        },
+      }));
+    case "exponentialHistogram":
+      return d.value.dataPoints.map((p) => ({
+        ...base(p),
+        temporality: d.value.aggregationTemporality,
+        value: {
+          count: p.count,
+          sum: p.sum,
+          min: p.min,
+          max: p.max,
+          scale: p.scale,
+          zeroCount: p.zeroCount,
+          positive: { offset: p.positive?.offset ?? 0, bucketCounts: p.positive?.bucketCounts ?? [] },
+          negative: { offset: p.negative?.offset ?? 0, bucketCounts: p.negative?.bucketCounts ?? [] },
+        },
+      }));
+    default:
+      return [];
+  }
+}

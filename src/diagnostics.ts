@@ -1,0 +1,97 @@
+/**
+ * Counters of everything the exporter did with each data point, and rate-limited messages
+ * through `@opentelemetry/api`'s `diag`.
+ *
+ * @module
+ */
+import { diag } from "@opentelemetry/api";
+
+/** Why a data point was dropped. */
+export interface DropCounts {
+  /** The encoded point exceeded the sink's payload limit. */
+  oversize: number;
+  /** The sink's write failed (see `writeErrors`). */
+  writeError: number;
+  /** The point could not be encoded (unexpected data shape). */
+  encodeError: number;
+  /** `export()` was called after `shutdown()`. */
+  afterShutdown: number;
+}
+
+/** A snapshot of the exporter's counters. Every data point handed to it is in exactly one of
+ * `eventsWritten`, `pointsSkippedNoListener` or `pointsDropped`. */
+export interface ExporterStats {
+  /** `export()` calls. */
+  exports: number;
+  /** Events (one per data point) written to the sink. */
+  eventsWritten: number;
+  /** Payload bytes written. */
+  bytesWritten: number;
+  /** Points not encoded because nobody listened: skipped by design, not lost. */
+  pointsSkippedNoListener: number;
+  /** Points dropped, by reason. */
+  pointsDropped: DropCounts;
+  /** Failed writes by error name (`"ENOSPC (28)"`, `"ERROR_ARITHMETIC_OVERFLOW (534)"`, ...). */
+  writeErrors: Record<string, number>;
+  /** Attribute values left out of events because OTLP cannot represent them. */
+  attributeValuesDropped: { unsupported: number; tooDeep: number };
+  /** The last oversize point: its metric, encoded size and the limit. */
+  lastOversize?: { metric: string; size: number; limit: number };
+}
+
+/** Creates zeroed counters. */
+export function emptyStats(): ExporterStats {
+  return {
+    exports: 0,
+    eventsWritten: 0,
+    bytesWritten: 0,
+    pointsSkippedNoListener: 0,
+    pointsDropped: { oversize: 0, writeError: 0, encodeError: 0, afterShutdown: 0 },
+    writeErrors: {},
+    attributeValuesDropped: { unsupported: 0, tooDeep: 0 },
+  };
+}
+
+/** Deep copy of counters (callers get snapshots, never live objects). */
+export function copyStats(s: ExporterStats): ExporterStats {
+  return {
+    ...s,
+    pointsDropped: { ...s.pointsDropped },
+    writeErrors: { ...s.writeErrors },
+    attributeValuesDropped: { ...s.attributeValuesDropped },
+    ...(s.lastOversize ? { lastOversize: { ...s.lastOversize } } : {}),
+  };
+}
+
+type Level = "debug" | "info" | "warn" | "error";
+
+/**
+ * Logs each kind of message at most once per interval; occurrences in between are counted and
+ * reported with the next message, so a long "nobody listens" period logs once, not per export.
+ */
+export class RateLimitedLog {
+  readonly #intervalMs: number;
+  readonly #last = new Map<string, { at: number; suppressed: number }>();
+  readonly #now: () => number;
+
+  /** @param intervalMs the minimum time between two messages of one kind */
+  constructor(intervalMs: number, now: () => number = Date.now) {
+    this.#intervalMs = intervalMs;
+    this.#now = now;
+  }
+
+  /** Logs `message()` for `kind` unless one was logged within the interval. Returns whether it logged. */
+  log(level: Level, kind: string, message: () => string): boolean {
+    const now = this.#now();
+    const entry = this.#last.get(kind);
+    if (entry && now - entry.at < this.#intervalMs) {
+      entry.suppressed++;
+      return false;
+    }
+    const suppressed = entry?.suppressed ?? 0;
+    this.#last.set(kind, { at: now, suppressed: 0 });
+    const suffix = suppressed > 0 ? ` (${suppressed} similar message(s) suppressed)` : "";
+    diag[level](`otel-native-metrics: ${message()}${suffix}`);
+    return true;
+  }
+}

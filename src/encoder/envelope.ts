@@ -1,0 +1,172 @@
+/**
+ * The parts of a per-point `ExportMetricsServiceRequest` that every point of a metric shares:
+ * resource, scope, metric header and the trailing fields, serialized once and copied around
+ * each point's body.
+ *
+ * @module
+ */
+import type { InstrumentationScope } from "@opentelemetry/core";
+import type { MetricData, ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { AttributeCache, type AttributeDropCounts } from "./attributes.ts";
+import { ProtoWriter } from "./wire.ts";
+
+/** `DataPointType` of `@opentelemetry/sdk-metrics`, by value. */
+export const PointKind = { Histogram: 0, ExponentialHistogram: 1, Gauge: 2, Sum: 3 } as const;
+/** One of the {@linkcode PointKind} values. */
+export type PointKind = typeof PointKind[keyof typeof PointKind];
+
+/** Everything but the point body, for one metric. */
+export interface MetricEnvelope {
+  /** The metric's name (for reports). */
+  readonly name: string;
+  /** `DataPointType`: which body encoder applies. */
+  readonly kind: PointKind;
+  /** Whether numbers are written as `as_int` (INT instruments). */
+  readonly integer: boolean;
+  /** `ResourceMetrics.resource` with its tag and length. */
+  readonly resource: Uint8Array;
+  /** `ScopeMetrics.scope` with its tag and length. */
+  readonly scope: Uint8Array;
+  /** `Metric` name, description and unit fields. */
+  readonly metricHead: Uint8Array;
+  /** The tag of the `Metric.data` oneof member (gauge 5, sum 7, histogram 9, exponential 10). */
+  readonly dataTag: number;
+  /** Bytes after the point: data trailer (temporality, monotonic), scope schema_url, resource schema_url. */
+  readonly tail: Uint8Array;
+  /** Length of the part of `tail` inside the `Metric.data` message. */
+  readonly dataTailLength: number;
+  /** Length of the part of `tail` inside `ScopeMetrics`. */
+  readonly scopeTailLength: number;
+  /** Bytes of prefix the point body needs in front of it, at most. */
+  readonly reserve: number;
+}
+
+const DATA_TAGS = [(9 << 3) | 2, (10 << 3) | 2, (5 << 3) | 2, (7 << 3) | 2];
+
+/** Temporality as OTLP numbers it: SDK DELTA(0) → 1, CUMULATIVE(1) → 2. */
+function protoTemporality(t: number): number {
+  return t === 0 ? 1 : t === 1 ? 2 : 0;
+}
+
+/**
+ * Builds and caches envelopes. Resources, scopes and descriptors are cached by object identity
+ * (the SDK reuses them across collections), weakly.
+ */
+export class EnvelopeCache {
+  #resources = new WeakMap<object, { resource: Uint8Array; tail: Uint8Array }>();
+  #scopes = new WeakMap<object, { scope: Uint8Array; tail: Uint8Array }>();
+  #heads = new WeakMap<object, Uint8Array>();
+  #writer = new ProtoWriter(new Uint8Array(1024));
+  #attributes = new AttributeCache();
+
+  /** The envelope of `metric` under `resource` and `scope`. */
+  envelope(
+    resource: ResourceMetrics["resource"],
+    scope: InstrumentationScope,
+    metric: MetricData,
+    drops: AttributeDropCounts,
+  ): MetricEnvelope {
+    const r = this.#resourceParts(resource, drops);
+    const s = this.#scopeParts(scope, drops);
+    const head = this.#head(metric.descriptor);
+    const kind = metric.dataPointType as number as PointKind;
+    let dataTail: Uint8Array;
+    const temporality = protoTemporality(metric.aggregationTemporality);
+    if (kind === PointKind.Gauge) dataTail = new Uint8Array(0);
+    else if (kind === PointKind.Sum) {
+      const monotonic = (metric as { isMonotonic?: boolean }).isMonotonic === true;
+      dataTail = new Uint8Array([
+        ...(temporality ? [0x10, temporality] : []),
+        ...(monotonic ? [0x18, 1] : []),
+      ]);
+    } else dataTail = new Uint8Array(temporality ? [0x10, temporality] : []);
+    const tail = new Uint8Array(dataTail.length + s.tail.length + r.tail.length);
+    tail.set(dataTail, 0);
+    tail.set(s.tail, dataTail.length);
+    tail.set(r.tail, dataTail.length + s.tail.length);
+    return {
+      name: metric.descriptor.name,
+      kind,
+      integer: metric.descriptor.valueType === 0,
+      resource: r.resource,
+      scope: s.scope,
+      metricHead: head,
+      dataTag: DATA_TAGS[kind] ?? DATA_TAGS[PointKind.Gauge]!,
+      tail,
+      dataTailLength: dataTail.length,
+      scopeTailLength: s.tail.length,
+      // five tags and five varints of at most 5 bytes each
+      reserve: r.resource.length + s.scope.length + head.length + 30,
+    };
+  }
+
+  #resourceParts(resource: ResourceMetrics["resource"], drops: AttributeDropCounts) {
+    let parts = this.#resources.get(resource);
+    if (parts) return parts;
+    const w = this.#writer;
+    w.reset(0);
+    this.#attributes.write(w, resource.attributes, 1, drops);
+    w.tag(2, 0); // dropped_attributes_count = 0, written as otlp-transformer writes it
+    w.uint32(0);
+    const body = w.buf.slice(0, w.pos);
+    parts = { resource: wrap(1, body), tail: stringField(3, resource.schemaUrl) };
+    this.#resources.set(resource, parts);
+    return parts;
+  }
+
+  #scopeParts(scope: InstrumentationScope, drops: AttributeDropCounts) {
+    let parts = this.#scopes.get(scope);
+    if (parts) return parts;
+    const w = this.#writer;
+    w.reset(0);
+    w.tag(1, 2);
+    w.string(scope.name);
+    if (scope.version) {
+      w.tag(2, 2);
+      w.string(scope.version);
+    }
+    const attributes = (scope as { attributes?: Record<string, unknown> }).attributes;
+    this.#attributes.write(w, attributes, 3, drops);
+    const body = w.buf.slice(0, w.pos);
+    parts = { scope: wrap(1, body), tail: stringField(3, scope.schemaUrl) };
+    this.#scopes.set(scope, parts);
+    return parts;
+  }
+
+  #head(descriptor: MetricData["descriptor"]): Uint8Array {
+    let head = this.#heads.get(descriptor);
+    if (head) return head;
+    const w = this.#writer;
+    w.reset(0);
+    w.tag(1, 2);
+    w.string(descriptor.name);
+    if (descriptor.description) {
+      w.tag(2, 2);
+      w.string(descriptor.description);
+    }
+    if (descriptor.unit) {
+      w.tag(3, 2);
+      w.string(descriptor.unit);
+    }
+    head = w.buf.slice(0, w.pos);
+    this.#heads.set(descriptor, head);
+    return head;
+  }
+}
+
+/** `tag(field, LEN) length body`. */
+function wrap(field: number, body: Uint8Array): Uint8Array {
+  const w = new ProtoWriter(new Uint8Array(body.length + 6));
+  w.tag(field, 2);
+  w.bytes(body);
+  return w.buf.slice(0, w.pos);
+}
+
+/** A string field, or nothing for an empty or missing string. */
+function stringField(field: number, value: string | undefined): Uint8Array {
+  if (!value) return new Uint8Array(0);
+  const w = new ProtoWriter(new Uint8Array(value.length * 3 + 6));
+  w.tag(field, 2);
+  w.string(value);
+  return w.buf.slice(0, w.pos);
+}

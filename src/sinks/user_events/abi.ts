@@ -1,0 +1,50 @@
+/**
+ * The Linux user_events ABI (`include/uapi/linux/user_events.h`) and the wire contract of the
+ * `otlp_metrics` event shared with the Rust and .NET exporters.
+ *
+ * @module
+ */
+
+/** The event definition, token for token the one the Rust crate registers. */
+export const OTLP_METRICS_DEFINITION = "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;";
+/** The event's name, as tracefs shows it under `events/user_events/`. */
+export const OTLP_METRICS_EVENT = "otlp_metrics";
+/** `protocol` field value: OTLP protobuf. */
+export const PROTOCOL_OTLP_PROTOBUF = 0;
+/** `version` field: eight ASCII bytes, no NUL. */
+export const EVENT_VERSION = "v0.19.00";
+/** Bytes in front of the payload: write_index, protocol, version, rel_loc. */
+export const EVENT_HEADER_SIZE = 20;
+
+/** `DIAG_IOCSREG`: register an event (`_IOWR('*', 0, struct user_reg *)`). */
+export const DIAG_IOCSREG = 0xc0082a00n;
+/** `DIAG_IOCSUNREG`: remove an enable bit (`_IOW('*', 2, struct user_unreg *)`). */
+export const DIAG_IOCSUNREG = 0x40082a02n;
+/** `sizeof(struct user_reg)`. */
+export const USER_REG_SIZE = 28;
+/** `sizeof(struct user_unreg)`. */
+export const USER_UNREG_SIZE = 16;
+
+/**
+ * Largest payload every listener receives whole with 4 KiB pages: ftrace (`trace`,
+ * `trace_pipe`, `trace_pipe_raw`) keeps events up to one ring-buffer page minus headers.
+ */
+export const FTRACE_PAYLOAD_LIMIT = 4048;
+/** Largest payload perf (`perf_event_open`, `perf record`) receives whole. Ftrace loses these. */
+export const PERF_PAYLOAD_LIMIT = 8168;
+
+/** Writes the 20-byte event header ending at `payloadStart` (which must be ≥ 20). */
+export function writeEventHeader(
+  view: DataView,
+  payloadStart: number,
+  payloadLength: number,
+  writeIndex: number,
+): void {
+  const at = payloadStart - EVENT_HEADER_SIZE;
+  view.setUint32(at, writeIndex, true);
+  view.setUint32(at + 4, PROTOCOL_OTLP_PROTOBUF, true);
+  view.setUint32(at + 8, 0x2e307630, true); // "v0.1"
+  view.setUint32(at + 12, 0x30302e39, true); // "9.00"
+  // __rel_loc: length in the high 16 bits, offset 0 from the end of this field.
+  view.setUint32(at + 16, (payloadLength << 16) >>> 0, true);
+}

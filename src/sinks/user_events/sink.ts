@@ -1,0 +1,247 @@
+/**
+ * The Linux user_events sink: registers `otlp_metrics` and writes one event per data point.
+ *
+ * @module
+ */
+import { cString, errno, libc, NativeBlock } from "../../../ffi/mod.ts";
+import {
+  errnoName,
+  EventDefinitionConflictError,
+  RegistrationError,
+  UserEventsPermissionError,
+} from "../../errors.ts";
+import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "../../sink.ts";
+import {
+  DIAG_IOCSREG,
+  DIAG_IOCSUNREG,
+  EVENT_HEADER_SIZE,
+  FTRACE_PAYLOAD_LIMIT,
+  OTLP_METRICS_DEFINITION,
+  PERF_PAYLOAD_LIMIT,
+  USER_REG_SIZE,
+  USER_UNREG_SIZE,
+  writeEventHeader,
+} from "./abi.ts";
+import { openUserEventsData } from "./tracefs.ts";
+
+/** Options of {@linkcode UserEventsSink}. */
+export interface UserEventsSinkOptions {
+  /**
+   * Largest payload written, in bytes. Default 4048: what every listener (ftrace and perf)
+   * receives whole on 4 KiB pages. Up to 8168 when only perf-based listeners are used; ftrace
+   * listeners then lose the larger events (the kernel drops them silently).
+   */
+  maxPayloadSize?: number;
+  /** The tracefs directory (default: `/sys/kernel/tracing`, then `/proc/mounts`). */
+  tracefs?: string;
+}
+
+// Arena layout. The enable word must never move or be freed while registered: it lives in
+// calloc'd memory, never in a GC-managed buffer.
+const ENABLE_OFFSET = 0; // u32 the kernel sets bit 0 of
+const REG_OFFSET = 8; // struct user_reg
+const UNREG_OFFSET = 40; // struct user_unreg
+const IOV_OFFSET = 64; // struct iovec { u64 base; u64 len; }
+const NAME_OFFSET = 80; // the definition, NUL-terminated (≤ 512 bytes)
+const STAGING_OFFSET = 640;
+const EBADF = 9, EADDRINUSE = 98, EACCES = 13, EPERM = 1;
+const TWO_32 = 4294967296;
+
+/**
+ * Writes events into an open user_events file with the layout the Rust and .NET exporters use:
+ * `[u32 write_index][u32 protocol=0][char[8] "v0.19.00"][u32 rel_loc=N<<16][N bytes]`, one
+ * `writev` per event from native memory.
+ *
+ * Separate from registration so the exact bytes can be tested on any file descriptor.
+ */
+export class UserEventsWriter {
+  /** The arena: enable word, structs, iovec, staging. */
+  readonly arena: NativeBlock;
+  /** Where the encoder writes; the payload goes after {@linkcode EVENT_HEADER_SIZE} bytes of headroom. */
+  readonly staging: Uint8Array;
+  readonly #view: DataView;
+  readonly #iov: Uint32Array;
+  readonly #iovAddress: bigint;
+  readonly #stagingAddress: number;
+  readonly #enable: Uint32Array;
+  readonly #writev: (fd: number, iov: bigint | number, count: number) => number;
+  /** The file descriptor written to; -1 once closed. */
+  fd: number;
+  /** The index the kernel assigned at registration. */
+  writeIndex: number;
+
+  /** Allocates the arena for payloads up to `maxPayloadSize` and writes to `fd`. */
+  constructor(fd: number, writeIndex: number, maxPayloadSize: number) {
+    // Twice the limit: the envelope reserve sits in front of the body, and a point over the
+    // limit must still be measured exactly (beyond this it spills to the heap, see ProtoWriter).
+    const stagingSize = EVENT_HEADER_SIZE + 2 * maxPayloadSize + 1024;
+    this.arena = NativeBlock.allocate(STAGING_OFFSET + stagingSize);
+    const buffer = this.arena.bytes.buffer;
+    this.staging = new Uint8Array(buffer, STAGING_OFFSET, stagingSize);
+    this.#view = new DataView(buffer, STAGING_OFFSET, stagingSize);
+    this.#iov = new Uint32Array(buffer, IOV_OFFSET, 4);
+    this.#enable = new Uint32Array(buffer, ENABLE_OFFSET, 1);
+    this.#iovAddress = this.arena.at(IOV_OFFSET);
+    this.#stagingAddress = Number(this.arena.at(STAGING_OFFSET));
+    this.#writev = libc().writev;
+    this.fd = fd;
+    this.writeIndex = writeIndex;
+  }
+
+  /** The enable word's value (bit 0 set while any listener is attached). */
+  get enableWord(): number {
+    return this.#enable[0]!;
+  }
+
+  /**
+   * Writes `staging[start, end)` as one event (header written in front of it).
+   * Returns bytes written, or -errno.
+   */
+  writeEvent(start: number, end: number): number {
+    const length = end - start;
+    writeEventHeader(this.#view, start, length, this.writeIndex);
+    const address = this.#stagingAddress + start - EVENT_HEADER_SIZE;
+    const iov = this.#iov;
+    iov[0] = address % TWO_32;
+    iov[1] = Math.floor(address / TWO_32);
+    iov[2] = length + EVENT_HEADER_SIZE;
+    const written = this.#writev(this.fd, this.#iovAddress, 1);
+    return written < 0 ? -errno() : written;
+  }
+}
+
+/**
+ * Exports into Linux user_events: registers `otlp_metrics` on creation, exactly as the Rust
+ * crate `opentelemetry-user-events-metrics` and the .NET Geneva exporter do, so their listeners
+ * (the Geneva agent, perf, ftrace) read our events unchanged.
+ *
+ * @example
+ * ```ts ignore
+ * import { NativeMetricsExporter, UserEventsSink } from "../../../mod.ts";
+ * const exporter = new NativeMetricsExporter({ sink: new UserEventsSink() });
+ * ```
+ */
+export class UserEventsSink implements NativeSink {
+  readonly kind = "user_events";
+  readonly maxPayloadSize: number;
+  readonly headroom = EVENT_HEADER_SIZE;
+  readonly staging: Uint8Array;
+  /** The tracefs directory in use. */
+  readonly tracefs: string;
+  readonly #writer: UserEventsWriter;
+  readonly #enable: Uint32Array;
+  #registered = false;
+
+  /**
+   * Opens `user_events_data` and registers the event.
+   *
+   * @throws {TracefsNotFoundError | UserEventsUnavailableError | UserEventsPermissionError |
+   *   EventDefinitionConflictError | RegistrationError} with a message naming the fix
+   */
+  constructor(options: UserEventsSinkOptions = {}) {
+    const limit = options.maxPayloadSize ?? FTRACE_PAYLOAD_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > PERF_PAYLOAD_LIMIT) {
+      throw new RangeError(
+        `maxPayloadSize must be an integer from 1 to ${PERF_PAYLOAD_LIMIT} (perf's limit; ` +
+          `ftrace's is ${FTRACE_PAYLOAD_LIMIT}), got ${limit}`,
+      );
+    }
+    this.maxPayloadSize = limit;
+    const opened = openUserEventsData(options.tracefs);
+    this.tracefs = opened.tracefs;
+    let writer: UserEventsWriter | undefined;
+    try {
+      writer = new UserEventsWriter(opened.fd, -1, limit);
+      writer.writeIndex = register(opened.fd, writer.arena, this.tracefs);
+    } catch (error) {
+      libc().close(opened.fd);
+      writer?.arena.free(); // never registered, so the kernel holds no pointer into it
+      throw error;
+    }
+    this.#registered = true;
+    this.#writer = writer;
+    this.staging = writer.staging;
+    this.#enable = new Uint32Array(writer.arena.bytes.buffer, ENABLE_OFFSET, 1);
+  }
+
+  isEnabled(): boolean {
+    return this.#enable[0] !== 0;
+  }
+
+  write(start: number, end: number): number {
+    if (!this.#registered) return EBADF;
+    const result = this.#writer.writeEvent(start, end);
+    if (result >= 0) return WRITE_OK;
+    // EBADF: the last listener detached between the enable check and the write.
+    return result === -EBADF ? WRITE_NOT_LISTENING : -result;
+  }
+
+  describeError(code: number): string {
+    return errnoName(code);
+  }
+
+  /** The enable word as the kernel last wrote it. */
+  get enableWord(): number {
+    return this.#enable[0]!;
+  }
+
+  /** The kernel's write index of the registration. */
+  get writeIndex(): number {
+    return this.#writer.writeIndex;
+  }
+
+  /**
+   * Unregisters (`DIAG_IOCSUNREG`), then closes the file and frees the arena. If unregistering
+   * fails the arena is leaked on purpose: the kernel may still write the enable word.
+   */
+  shutdown(): void {
+    if (!this.#registered) return;
+    this.#registered = false;
+    const writer = this.#writer;
+    const arena = writer.arena;
+    const v = arena.view;
+    v.setUint32(UNREG_OFFSET, USER_UNREG_SIZE, true);
+    v.setUint8(UNREG_OFFSET + 4, 0); // disable_bit
+    v.setBigUint64(UNREG_OFFSET + 8, arena.at(ENABLE_OFFSET), true);
+    const c = libc();
+    const rc = c.ioctl(writer.fd, DIAG_IOCSUNREG, arena.at(UNREG_OFFSET));
+    c.close(writer.fd);
+    writer.fd = -1;
+    if (rc === 0) arena.free();
+  }
+}
+
+function register(fd: number, arena: NativeBlock, tracefs: string): number {
+  const name = cString(OTLP_METRICS_DEFINITION);
+  arena.bytes.set(name, NAME_OFFSET);
+  const v = arena.view;
+  v.setUint32(REG_OFFSET, USER_REG_SIZE, true); // size
+  v.setUint8(REG_OFFSET + 4, 0); // enable_bit
+  v.setUint8(REG_OFFSET + 5, 4); // enable_size
+  v.setUint16(REG_OFFSET + 6, 0, true); // flags
+  v.setBigUint64(REG_OFFSET + 8, arena.at(ENABLE_OFFSET), true); // enable_addr
+  v.setBigUint64(REG_OFFSET + 16, arena.at(NAME_OFFSET), true); // name_args
+  const rc = libc().ioctl(fd, DIAG_IOCSREG, arena.at(REG_OFFSET));
+  if (rc === 0) return v.getUint32(REG_OFFSET + 24, true); // write_index
+  const code = errno();
+  if (code === EADDRINUSE) {
+    throw new EventDefinitionConflictError(
+      `An event "otlp_metrics" with another definition is already registered ` +
+        `(${errnoName(code)}); see ${tracefs}/user_events_status. Expected: ` +
+        `"${OTLP_METRICS_DEFINITION}". Stop the process that registered the old definition, or ` +
+        `remove a persistent one with the DIAG_IOCSDEL ioctl once nothing uses it.`,
+      { code },
+    );
+  }
+  if (code === EACCES || code === EPERM) {
+    throw new UserEventsPermissionError(
+      `Registering otlp_metrics was refused (${errnoName(code)}): the process needs root or ` +
+        `write access to ${tracefs}/user_events_data.`,
+      { code },
+    );
+  }
+  throw new RegistrationError(
+    `Registering otlp_metrics failed: ioctl(DIAG_IOCSREG) gave ${errnoName(code)}.`,
+    { code },
+  );
+}
