@@ -13,6 +13,8 @@ import type { FfiLibrary } from "./types.ts";
 export const LIBC_SYMBOLS = {
   /** int open(const char *path, int flags); never with O_CREAT, so no mode argument. */
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  /** int pipe(int pipefd[2]); */
+  pipe: { parameters: ["buffer"], result: "i32" },
   /** int close(int fd); */
   close: { parameters: ["i32"], result: "i32" },
   /** ssize_t read(int fd, void *buf, size_t count); declared i32: counts stay far below 2^31. */

@@ -11,6 +11,8 @@ import { type MetricEnvelope, PointKind } from "./envelope.ts";
 import { hrTimeHalves, ProtoWriter, varint53Size, varintSize } from "./wire.ts";
 
 type HrTime = [number, number];
+/** Matches no HrTime, so the first point always converts its times. */
+const NO_TIME = Object.freeze({});
 type AnyPoint = DataPoint<unknown>;
 
 /** Optional fields the SDK does not produce today but OTLP carries; written when present. */
@@ -37,7 +39,7 @@ export class PointEncoder {
   readonly #headroom: number;
   readonly #attributes = new AttributeCache();
   readonly #time = new Uint32Array(2);
-  #lastTime: unknown = undefined;
+  #lastTime: unknown = NO_TIME;
   #lastTimeLo = 0;
   #lastTimeHi = 0;
 

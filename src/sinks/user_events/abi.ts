@@ -43,7 +43,7 @@ export function writeEventHeader(
   const at = payloadStart - EVENT_HEADER_SIZE;
   view.setUint32(at, writeIndex, true);
   view.setUint32(at + 4, PROTOCOL_OTLP_PROTOBUF, true);
-  view.setUint32(at + 8, 0x2e307630, true); // "v0.1"
+  view.setUint32(at + 8, 0x312e3076, true); // "v0.1"
   view.setUint32(at + 12, 0x30302e39, true); // "9.00"
   // __rel_loc: length in the high 16 bits, offset 0 from the end of this field.
   view.setUint32(at + 16, (payloadLength << 16) >>> 0, true);
