@@ -28,7 +28,10 @@ export const bunBackend: FfiBackend = {
   open<S extends FfiSymbolTable>(path: string, symbols: S): FfiLibrary<S> {
     const defs: Record<string, { args: string[]; returns: string }> = {};
     for (const [name, def] of Object.entries(symbols)) {
-      defs[name] = { args: def.parameters.map((t) => BUN_TYPES[t]), returns: BUN_TYPES[def.result] };
+      defs[name] = {
+        args: def.parameters.map((t) => BUN_TYPES[t]),
+        returns: BUN_TYPES[def.result],
+      };
     }
     try {
       const lib = dlopen(path, defs);

@@ -6,4 +6,12 @@
 export * from "./errors.ts";
 export * from "./types.ts";
 export { ffi, platform, runtime, type RuntimeName } from "./runtime.ts";
-export { cString, errno, libc, LIBC_PATH, LIBC_SYMBOLS, NativeBlock, readSmallFile } from "./libc.ts";
+export {
+  cString,
+  errno,
+  libc,
+  LIBC_PATH,
+  LIBC_SYMBOLS,
+  NativeBlock,
+  readSmallFile,
+} from "./libc.ts";

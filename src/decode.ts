@@ -44,13 +44,17 @@ export interface UserEventsWrite {
  * @throws {RangeError} when the layout is inconsistent
  */
 export function parseUserEventsWrite(bytes: Uint8Array): UserEventsWrite {
-  if (bytes.length < EVENT_HEADER_SIZE) throw new RangeError(`write of ${bytes.length} bytes is too short`);
+  if (bytes.length < EVENT_HEADER_SIZE) {
+    throw new RangeError(`write of ${bytes.length} bytes is too short`);
+  }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const relLoc = v.getUint32(16, true);
   const length = relLoc >>> 16, offset = relLoc & 0xffff;
   const start = EVENT_HEADER_SIZE + offset;
   if (start + length !== bytes.length) {
-    throw new RangeError(`rel_loc says ${length} bytes at +${offset}, write has ${bytes.length - EVENT_HEADER_SIZE}`);
+    throw new RangeError(
+      `rel_loc says ${length} bytes at +${offset}, write has ${bytes.length - EVENT_HEADER_SIZE}`,
+    );
   }
   return {
     writeIndex: v.getUint32(0, true),
@@ -64,7 +68,9 @@ export function parseUserEventsWrite(bytes: Uint8Array): UserEventsWrite {
  * Parses a tracefs/perf record of `user_events:otlp_metrics` (common fields, protocol@8,
  * version@12, rel_loc@20, data at 24 + offset) and returns its payload.
  */
-export function parseOtlpMetricsRecord(record: Uint8Array): { protocol: number; version: string; payload: Uint8Array } {
+export function parseOtlpMetricsRecord(
+  record: Uint8Array,
+): { protocol: number; version: string; payload: Uint8Array } {
   const v = new DataView(record.buffer, record.byteOffset, record.byteLength);
   if (record.length < 24) throw new RangeError(`record of ${record.length} bytes is too short`);
   const relLoc = v.getUint32(20, true);
@@ -136,9 +142,20 @@ export function flattenRequest(request: ExportMetricsServiceRequest): FlatPoint[
   return out;
 }
 
-function flattenMetric(resource: FlatPoint["resource"], scope: FlatPoint["scope"], m: Metric): FlatPoint[] {
-  const metric = { name: m.name, description: m.description, unit: m.unit, kind: m.data.case ?? "none" };
-  const base = (p: { attributes: KeyValue[]; startTimeUnixNano: bigint; timeUnixNano: bigint }) => ({
+function flattenMetric(
+  resource: FlatPoint["resource"],
+  scope: FlatPoint["scope"],
+  m: Metric,
+): FlatPoint[] {
+  const metric = {
+    name: m.name,
+    description: m.description,
+    unit: m.unit,
+    kind: m.data.case ?? "none",
+  };
+  const base = (
+    p: { attributes: KeyValue[]; startTimeUnixNano: bigint; timeUnixNano: bigint },
+  ) => ({
     resource,
     scope,
     metric,
@@ -181,8 +198,14 @@ function flattenMetric(resource: FlatPoint["resource"], scope: FlatPoint["scope"
           max: p.max,
           scale: p.scale,
           zeroCount: p.zeroCount,
-          positive: { offset: p.positive?.offset ?? 0, bucketCounts: p.positive?.bucketCounts ?? [] },
-          negative: { offset: p.negative?.offset ?? 0, bucketCounts: p.negative?.bucketCounts ?? [] },
+          positive: {
+            offset: p.positive?.offset ?? 0,
+            bucketCounts: p.positive?.bucketCounts ?? [],
+          },
+          negative: {
+            offset: p.negative?.offset ?? 0,
+            bucketCounts: p.negative?.bucketCounts ?? [],
+          },
         },
       }));
     default:

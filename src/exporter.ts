@@ -140,7 +140,12 @@ export class NativeMetricsExporter implements PushMetricExporter {
       for (const metric of scopeMetrics.metrics) {
         const points = metric.dataPoints as readonly unknown[];
         if (points.length === 0) continue;
-        const env = this.#envelopes.envelope(metrics.resource, scopeMetrics.scope, metric, encoder.drops);
+        const env = this.#envelopes.envelope(
+          metrics.resource,
+          scopeMetrics.scope,
+          metric,
+          encoder.drops,
+        );
         for (let i = 0; i < points.length; i++) {
           if (!sink.isEnabled()) {
             stats.pointsSkippedNoListener += points.length - i;
@@ -151,17 +156,27 @@ export class NativeMetricsExporter implements PushMetricExporter {
             start = encoder.encode(env, points[i] as Parameters<PointEncoder["encode"]>[1]);
           } catch (error) {
             stats.pointsDropped.encodeError++;
-            this.#log.log("error", "encode", () =>
-              `cannot encode a point of ${env.name}: ${error instanceof Error ? error.message : error}`);
+            this.#log.log(
+              "error",
+              "encode",
+              () =>
+                `cannot encode a point of ${env.name}: ${
+                  error instanceof Error ? error.message : error
+                }`,
+            );
             continue;
           }
           const size = writer.pos - start;
           if (writer.spilled || size > limit) {
             stats.pointsDropped.oversize++;
             stats.lastOversize = { metric: env.name, size, limit };
-            this.#log.log("warn", "oversize", () =>
-              `dropped a point of metric "${env.name}": ${size} bytes encoded, over the ${sink.kind} ` +
-              `limit of ${limit} (see maxPayloadSize)`);
+            this.#log.log(
+              "warn",
+              "oversize",
+              () =>
+                `dropped a point of metric "${env.name}": ${size} bytes encoded, over the ${sink.kind} ` +
+                `limit of ${limit} (see maxPayloadSize)`,
+            );
             continue;
           }
           const rc = sink.write(start, writer.pos);
@@ -174,8 +189,11 @@ export class NativeMetricsExporter implements PushMetricExporter {
             stats.pointsDropped.writeError++;
             const name = sink.describeError(rc);
             stats.writeErrors[name] = (stats.writeErrors[name] ?? 0) + 1;
-            this.#log.log("warn", `write-${rc}`, () =>
-              `${sink.kind} write failed with ${name}: point of "${env.name}" dropped`);
+            this.#log.log(
+              "warn",
+              `write-${rc}`,
+              () => `${sink.kind} write failed with ${name}: point of "${env.name}" dropped`,
+            );
           }
         }
       }

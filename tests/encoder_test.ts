@@ -1,4 +1,5 @@
 /// <reference types="../ffi/bun_ffi.d.ts" />
+// deno-lint-ignore-file no-explicit-any -- decoded protobuf shapes are checked field by field
 import assert from "node:assert/strict";
 import { equals, fromBinary } from "@bufbuild/protobuf";
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
@@ -6,12 +7,7 @@ import { AggregationTemporality, type ResourceMetrics } from "@opentelemetry/sdk
 import {
   ExportMetricsServiceRequestSchema,
 } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
-import {
-  decodeMetricsPayload,
-  flattenRequest,
-  MemorySink,
-  NativeMetricsExporter,
-} from "../mod.ts";
+import { decodeMetricsPayload, flattenRequest, MemorySink, NativeMetricsExporter } from "../mod.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, RESOURCE_ATTRIBUTES } from "./workload.ts";
 
@@ -58,7 +54,10 @@ test("conformance: each event equals the official serializer's request for that 
       for (const point of metric.dataPoints) {
         const single: ResourceMetrics = {
           resource: rm.resource,
-          scopeMetrics: [{ scope: sm.scope, metrics: [{ ...metric, dataPoints: [point] } as typeof metric] }],
+          scopeMetrics: [{
+            scope: sm.scope,
+            metrics: [{ ...metric, dataPoints: [point] } as typeof metric],
+          }],
         };
         const expected = fromBinary(
           ExportMetricsServiceRequestSchema,
@@ -82,7 +81,9 @@ test("every kind and field: values decode as recorded", async () => {
   const by = (n: string) => points.filter((p) => p.metric.name === n);
   for (const p of points) {
     assert.deepEqual(p.resource, { ...RESOURCE_ATTRIBUTES, "host.cores": 2n });
-    assert.ok(p.timeUnixNano >= p.startTimeUnixNano && p.startTimeUnixNano > 1_700_000_000_000_000_000n);
+    assert.ok(
+      p.timeUnixNano >= p.startTimeUnixNano && p.startTimeUnixNano > 1_700_000_000_000_000_000n,
+    );
   }
   const requests = by("requests")[0]!;
   assert.equal(requests.value, 3);
@@ -96,12 +97,18 @@ test("every kind and field: values decode as recorded", async () => {
   assert.equal(by("requests.bytes")[0]!.value, 1024n); // INT → as_int
   assert.deepEqual(by("inflight").map((p) => p.value).sort(), [-8n, 5n].sort());
   assert.equal(by("inflight")[0]!.monotonic, false);
-  const latency = by("latency").find((p) => p.attributes.route === "/a")!.value as Record<string, unknown>;
+  const latency = by("latency").find((p) => p.attributes.route === "/a")!.value as Record<
+    string,
+    unknown
+  >;
   assert.equal(latency.count, 7n);
   assert.equal(latency.sum, 0.5 + 3 + 7 + 12 + 120 + 2500 + 9999);
   assert.equal(latency.min, 0.5);
   assert.equal(latency.max, 9999);
-  assert.equal((latency.explicitBounds as number[]).length + 1, (latency.bucketCounts as bigint[]).length);
+  assert.equal(
+    (latency.explicitBounds as number[]).length + 1,
+    (latency.bucketCounts as bigint[]).length,
+  );
   assert.equal((latency.bucketCounts as bigint[]).reduce((a, b) => a + b, 0n), 7n);
   assert.deepEqual(by("sizes")[0]!.value, {
     count: 1n,

@@ -3,11 +3,16 @@ import { diag, DiagLogLevel } from "@opentelemetry/api";
 import {
   AggregationTemporality,
   InstrumentType,
-  MeterProvider,
   PeriodicExportingMetricReader,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import { decodeMetricsPayload, flattenRequest, MemorySink, NativeMetricsExporter, type NativeSink } from "../mod.ts";
+import {
+  decodeMetricsPayload,
+  flattenRequest,
+  MemorySink,
+  NativeMetricsExporter,
+  type NativeSink,
+} from "../mod.ts";
 import { RateLimitedLog } from "../src/diagnostics.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, recordWorkload, workloadProvider } from "./workload.ts";
@@ -154,7 +159,10 @@ test("temporality preferences", () => {
     sink: new MemorySink(),
     temporality: () => AggregationTemporality.CUMULATIVE,
   });
-  assert.equal(custom.selectAggregationTemporality(InstrumentType.COUNTER), AggregationTemporality.CUMULATIVE);
+  assert.equal(
+    custom.selectAggregationTemporality(InstrumentType.COUNTER),
+    AggregationTemporality.CUMULATIVE,
+  );
 });
 
 test("diagnostics are rate-limited and report suppressed counts", () => {
@@ -187,7 +195,10 @@ test("diagnostics are rate-limited and report suppressed counts", () => {
 test("a long nobody-listens period logs once", async () => {
   const lines: string[] = [];
   const push = (m: string) => lines.push(m);
-  diag.setLogger({ error: push, warn: push, info: push, debug: push, verbose: push }, DiagLogLevel.ALL);
+  diag.setLogger(
+    { error: push, warn: push, info: push, debug: push, verbose: push },
+    DiagLogLevel.ALL,
+  );
   try {
     const exporter = new NativeMetricsExporter({ sink: new MemorySink({ enabled: false }) });
     const rm = await collectWorkload();

@@ -6,7 +6,9 @@
  */
 type TestFn = () => void | Promise<void>;
 
-const g = globalThis as { Deno?: { test: (o: { name: string; fn: TestFn; ignore?: boolean }) => void } };
+const g = globalThis as {
+  Deno?: { test: (o: { name: string; fn: TestFn; ignore?: boolean }) => void };
+};
 const bunTest = g.Deno ? undefined : (await import("bun:test")).test;
 
 /** Registers a test. */
@@ -20,7 +22,10 @@ export function testUnless(reason: string | undefined, name: string, fn: TestFn)
   if (reason === undefined) return test(name, fn);
   console.log(`SKIP ${name}: ${reason}`);
   if (g.Deno) g.Deno.test({ name: `${name} (skipped: ${reason})`, fn, ignore: true });
-  else (bunTest as unknown as { skip: (n: string, f: TestFn) => void }).skip(`${name} (skipped: ${reason})`, fn);
+  else {(bunTest as unknown as { skip: (n: string, f: TestFn) => void }).skip(
+      `${name} (skipped: ${reason})`,
+      fn,
+    );}
 }
 
 /** Which runtime runs the tests. */

@@ -38,7 +38,10 @@ function drain(fd: number, expected: number): Uint8Array {
 }
 
 test("the definition is token for token the Rust crate's", () => {
-  assert.equal(OTLP_METRICS_DEFINITION, "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;");
+  assert.equal(
+    OTLP_METRICS_DEFINITION,
+    "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;",
+  );
 });
 
 test("writev through the real FFI path writes the exact user_events layout", () => {
@@ -141,7 +144,10 @@ test("on this machine's kernel: a working sink or an error naming what is missin
       assert.ok(e instanceof TracefsNotFoundError, String(e));
       assert.match((e as Error).message, /mount -t tracefs/);
     } else {
-      assert.ok(e instanceof UserEventsUnavailableError || e instanceof TracefsNotFoundError, String(e));
+      assert.ok(
+        e instanceof UserEventsUnavailableError || e instanceof TracefsNotFoundError,
+        String(e),
+      );
       assert.match((e as Error).message, /CONFIG_USER_EVENTS|tracefs/);
     }
     return;

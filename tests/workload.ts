@@ -80,7 +80,10 @@ export function recordWorkload(provider: MeterProvider): number {
   const latency = app.createHistogram("latency", { unit: "ms" });
   for (const v of [0.5, 3, 7, 12, 120, 2500, 9999]) latency.record(v, { route: "/a" });
   latency.record(42, { route: "/b" });
-  app.createHistogram("sizes", { valueType: ValueType.INT, advice: { explicitBucketBoundaries: [10, 100] } })
+  app.createHistogram("sizes", {
+    valueType: ValueType.INT,
+    advice: { explicitBucketBoundaries: [10, 100] },
+  })
     .record(55);
   const exp = app.createHistogram("exp.latency");
   for (const v of [0.001, 0.5, 1, 2, 3, 100, 1e6, -4, 0, -0.25]) exp.record(v, { kind: "exp" });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ProtoWriter } from "./wire.ts";
+import type { ProtoWriter } from "./wire.ts";
 
 /** Deepest nesting of arrays and maps that is encoded; deeper values (and cycles) are dropped. */
 export const MAX_ATTRIBUTE_DEPTH = 16;
@@ -29,7 +29,12 @@ export interface AttributeDropCounts {
  * Writes one `AnyValue` message body for `value`. Returns false (and writes nothing) when the
  * value cannot be represented.
  */
-function writeAnyValue(w: ProtoWriter, value: unknown, depth: number, drops: AttributeDropCounts): boolean {
+function writeAnyValue(
+  w: ProtoWriter,
+  value: unknown,
+  depth: number,
+  drops: AttributeDropCounts,
+): boolean {
   switch (typeof value) {
     case "string":
       w.tag(1, 2);

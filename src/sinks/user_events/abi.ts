@@ -6,7 +6,8 @@
  */
 
 /** The event definition, token for token the one the Rust crate registers. */
-export const OTLP_METRICS_DEFINITION = "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;";
+export const OTLP_METRICS_DEFINITION =
+  "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;";
 /** The event's name, as tracefs shows it under `events/user_events/`. */
 export const OTLP_METRICS_EVENT = "otlp_metrics";
 /** `protocol` field value: OTLP protobuf. */
