@@ -62,3 +62,9 @@ export {
   UnsupportedRuntimeError,
 } from "./ffi/errors.ts";
 export { runtime, type RuntimeName } from "./ffi/runtime.ts";
+export {
+  type CapturedEvent,
+  parseRingBufferPage,
+  TracefsListener,
+  type TracefsListenerOptions,
+} from "./src/listener/tracefs.ts";

@@ -15,6 +15,12 @@ export const LIBC_SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
   /** int pipe(int pipefd[2]); */
   pipe: { parameters: ["buffer"], result: "i32" },
+  /** ssize_t write(int fd, const void *buf, size_t count); declared i32 like read. */
+  write: { parameters: ["i32", "buffer", "u64"], result: "i32" },
+  /** int mkdir(const char *path, mode_t mode); */
+  mkdir: { parameters: ["buffer", "u32"], result: "i32" },
+  /** int rmdir(const char *path); */
+  rmdir: { parameters: ["buffer"], result: "i32" },
   /** int close(int fd); */
   close: { parameters: ["i32"], result: "i32" },
   /** ssize_t read(int fd, void *buf, size_t count); declared i32: counts stay far below 2^31. */
