@@ -32,10 +32,13 @@ export {
   OTLP_METRICS_DEFINITION,
   PERF_PAYLOAD_LIMIT,
 } from "./src/sinks/user_events/abi.ts";
+export { EtwSink, type EtwSinkOptions } from "./src/sinks/etw/sink.ts";
+export { ETW_PAYLOAD_LIMIT, ETW_PROVIDER_GUID, ETW_PROVIDER_NAME } from "./src/sinks/etw/abi.ts";
 export { createSink, type SinkChoice, type SinkOptions } from "./src/select.ts";
 export type { DropCounts, ExporterStats } from "./src/diagnostics.ts";
 export {
   errnoName,
+  EtwError,
   EventDefinitionConflictError,
   NativeSinkError,
   RegistrationError,

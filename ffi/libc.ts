@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ffi } from "./runtime.ts";
+import { ffi, platform } from "./runtime.ts";
 import type { FfiLibrary } from "./types.ts";
 
 /**
@@ -46,6 +46,21 @@ export const LIBC_PATH = "libc.so.6";
 
 /** open(2) flags used here. */
 export const O_RDONLY = 0, O_WRONLY = 1, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+/** The C runtime's allocator: libc on Linux, msvcrt.dll on Windows. */
+const ALLOCATOR_SYMBOLS = {
+  /** void *calloc(size_t nmemb, size_t size); */
+  calloc: { parameters: ["u64", "u64"], result: "u64" },
+  /** void free(void *ptr); */
+  free: { parameters: ["u64"], result: "void" },
+} as const;
+
+let allocatorLib: FfiLibrary<typeof ALLOCATOR_SYMBOLS> | undefined;
+
+function allocator(): FfiLibrary<typeof ALLOCATOR_SYMBOLS>["symbols"] {
+  allocatorLib ??= ffi().open(platform === "win32" ? "msvcrt.dll" : LIBC_PATH, ALLOCATOR_SYMBOLS);
+  return allocatorLib.symbols;
+}
 
 let lib: FfiLibrary<typeof LIBC_SYMBOLS> | undefined;
 let errnoView: Int32Array | undefined;
@@ -95,7 +110,7 @@ export class NativeBlock {
 
   /** Allocates `length` zeroed bytes with calloc (16-byte aligned). */
   static allocate(length: number): NativeBlock {
-    const address = libc().calloc(BigInt(length), 1n);
+    const address = allocator().calloc(BigInt(length), 1n);
     if (address === 0n) throw new RangeError(`calloc(${length}) failed: out of memory`);
     return new NativeBlock(address, length);
   }
@@ -114,7 +129,7 @@ export class NativeBlock {
   free(): void {
     if (this.#freed) return;
     this.#freed = true;
-    libc().free(this.address);
+    allocator().free(this.address);
   }
 }
 

@@ -15,3 +15,4 @@ export {
   NativeBlock,
   readSmallFile,
 } from "./libc.ts";
+export { ADVAPI32_PATH, ADVAPI32_SYMBOLS } from "./advapi32.ts";

@@ -71,3 +71,8 @@ const ERRNO_NAMES: Record<number, string> = {
 export function errnoName(code: number): string {
   return `${ERRNO_NAMES[code] ?? "errno"} (${code})`;
 }
+
+/** An ETW provider call failed (the message names the Win32 error). */
+export class EtwError extends NativeSinkError {
+  override name = "EtwError";
+}

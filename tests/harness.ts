@@ -30,3 +30,9 @@ export function testUnless(reason: string | undefined, name: string, fn: TestFn)
 
 /** Which runtime runs the tests. */
 export const runtimeName: "deno" | "bun" = g.Deno ? "deno" : "bun";
+
+/** An environment variable, in either runtime. */
+export function env(name: string): string | undefined {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return p?.env?.[name];
+}

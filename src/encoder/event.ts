@@ -7,12 +7,11 @@
  */
 import type { DataPoint, ExponentialHistogram, Histogram } from "@opentelemetry/sdk-metrics";
 import { AttributeCache, type AttributeDropCounts } from "./attributes.ts";
-import { type MetricEnvelope, PointKind } from "./envelope.ts";
+import { type MetricEnvelope, PointKind, prefixKey } from "./envelope.ts";
 import { hrTimeHalves, ProtoWriter, varint53Size, varintSize } from "./wire.ts";
 
 type HrTime = [number, number];
-/** Matches no HrTime, so the first point always converts its times. */
-const NO_TIME = Object.freeze({});
+const TWO_32 = 4294967296;
 type AnyPoint = DataPoint<unknown>;
 
 /** Optional fields the SDK does not produce today but OTLP carries; written when present. */
@@ -24,6 +23,10 @@ interface PointExtras {
  * Encodes data points as complete requests into `staging`. After {@linkcode encode}, the
  * payload is `writer.buf[start, writer.pos)`; if `writer.spilled` it outgrew `staging` (and so
  * every size limit) and must be dropped.
+ *
+ * Nothing is allocated per point: times are converted once per distinct value, attribute sets
+ * come from the cache when the SDK hands the same object again, and the constant part of each
+ * request (resource, scope, metric header, tags) is one precomputed copy.
  *
  * @example
  * ```ts
@@ -38,10 +41,16 @@ export class PointEncoder {
   readonly drops: AttributeDropCounts = { unsupported: 0, tooDeep: 0 };
   readonly #headroom: number;
   readonly #attributes = new AttributeCache();
-  readonly #time = new Uint32Array(2);
-  #lastTime: unknown = NO_TIME;
-  #lastTimeLo = 0;
-  #lastTimeHi = 0;
+  readonly #time = new Uint32Array(new ArrayBuffer(8));
+  // Start and end times, each remembered by value: the points of one collection share them.
+  #startSeconds = NaN;
+  #startNanos = NaN;
+  #startLo = 0;
+  #startHi = 0;
+  #endSeconds = NaN;
+  #endNanos = NaN;
+  #endLo = 0;
+  #endHi = 0;
 
   /**
    * @param staging where events are written (native memory for real sinks)
@@ -70,57 +79,81 @@ export class PointEncoder {
         break;
     }
     const bodyLength = w.pos - bodyStart;
-    w.raw(env.tail);
+    const tail = env.tail;
+    if (tail.length > 0) w.raw(tail);
     // Lengths, innermost first: Data, Metric, ScopeMetrics, ResourceMetrics.
-    const dataLength = 1 + varintSize(bodyLength) + bodyLength + env.dataTailLength;
-    const metricLength = env.metricHead.length + 1 + varintSize(dataLength) + dataLength;
-    const scopeMetricsLength = env.scope.length + 1 + varintSize(metricLength) + metricLength +
+    const bodySize = varintSize(bodyLength);
+    const dataLength = 1 + bodySize + bodyLength + env.dataTailLength;
+    const dataSize = varintSize(dataLength);
+    const metricLength = env.metricHead.length + 1 + dataSize + dataLength;
+    const metricSize = varintSize(metricLength);
+    const scopeMetricsLength = env.scope.length + 1 + metricSize + metricLength +
       env.scopeTailLength;
-    const resourceMetricsLength = env.resource.length + 1 + varintSize(scopeMetricsLength) +
-      scopeMetricsLength + (env.tail.length - env.dataTailLength - env.scopeTailLength);
+    const scopeMetricsSize = varintSize(scopeMetricsLength);
+    const resourceMetricsLength = env.resource.length + 1 + scopeMetricsSize +
+      scopeMetricsLength + (tail.length - env.dataTailLength - env.scopeTailLength);
+    const resourceMetricsSize = varintSize(resourceMetricsLength);
+    const prefix = env.prefix(
+      prefixKey(resourceMetricsSize, scopeMetricsSize, metricSize, dataSize, bodySize),
+    );
+    // One copy of everything constant, then the five lengths into their gaps.
     const b = w.buf;
-    let p = w.prependVarint(bodyStart, bodyLength);
-    b[--p] = 0x0a; // data_points = 1
-    p = w.prependVarint(p, dataLength);
-    b[--p] = env.dataTag;
-    p = w.prependRaw(p, env.metricHead);
-    p = w.prependVarint(p, metricLength);
-    b[--p] = 0x12; // ScopeMetrics.metrics = 2
-    p = w.prependRaw(p, env.scope);
-    p = w.prependVarint(p, scopeMetricsLength);
-    b[--p] = 0x12; // ResourceMetrics.scope_metrics = 2
-    p = w.prependRaw(p, env.resource);
-    p = w.prependVarint(p, resourceMetricsLength);
-    b[--p] = 0x0a; // ExportMetricsServiceRequest.resource_metrics = 1
-    return p;
+    const start = bodyStart - prefix.length;
+    b.set(prefix, start);
+    let p = start + 1;
+    putVarint(b, p, resourceMetricsLength);
+    p += resourceMetricsSize + env.resource.length + 1;
+    putVarint(b, p, scopeMetricsLength);
+    p += scopeMetricsSize + env.scope.length + 1;
+    putVarint(b, p, metricLength);
+    p += metricSize + env.metricHead.length + 1;
+    putVarint(b, p, dataLength);
+    putVarint(b, p + dataSize + 1, bodyLength);
+    return start;
   }
 
+  /** `start_time_unix_nano` (2) and `time_unix_nano` (3) as fixed64, at `w.pos` (room ensured). */
   #times(w: ProtoWriter, point: AnyPoint): void {
-    this.#fixedTime(w, 0x11, point.startTime as HrTime); // start_time_unix_nano = 2
-    this.#fixedTime(w, 0x19, point.endTime as HrTime); // time_unix_nano = 3
-  }
-
-  #fixedTime(w: ProtoWriter, tag: number, time: HrTime): void {
-    // Points of one collection share their HrTime arrays: convert each array once.
-    if (time !== this.#lastTime) {
-      hrTimeHalves(time[0], time[1], this.#time);
-      this.#lastTime = time;
-      this.#lastTimeLo = this.#time[0]!;
-      this.#lastTimeHi = this.#time[1]!;
+    const start = point.startTime as HrTime;
+    const end = point.endTime as HrTime;
+    const s0 = start[0], s1 = start[1], e0 = end[0], e1 = end[1];
+    if (s0 !== this.#startSeconds || s1 !== this.#startNanos) {
+      hrTimeHalves(s0, s1, this.#time);
+      this.#startSeconds = s0;
+      this.#startNanos = s1;
+      this.#startLo = this.#time[0]!;
+      this.#startHi = this.#time[1]!;
     }
-    w.uint32(tag);
-    w.fixed64(this.#lastTimeLo, this.#lastTimeHi);
+    if (e0 !== this.#endSeconds || e1 !== this.#endNanos) {
+      hrTimeHalves(e0, e1, this.#time);
+      this.#endSeconds = e0;
+      this.#endNanos = e1;
+      this.#endLo = this.#time[0]!;
+      this.#endHi = this.#time[1]!;
+    }
+    const b = w.buf, dv = w.dv, p = w.pos;
+    b[p] = 0x11;
+    dv.setUint32(p + 1, this.#startLo, true);
+    dv.setUint32(p + 5, this.#startHi, true);
+    b[p + 9] = 0x19;
+    dv.setUint32(p + 10, this.#endLo, true);
+    dv.setUint32(p + 14, this.#endHi, true);
+    w.pos = p + 18;
   }
 
   #numberPoint(w: ProtoWriter, point: AnyPoint, integer: boolean): void {
+    w.ensure(27);
     this.#times(w, point);
     const value = point.value as number;
+    const p = w.pos;
     if (integer) {
-      w.uint32(0x31); // as_int = 6, sfixed64
-      w.fixed64Number(value);
+      w.buf[p] = 0x31; // as_int = 6, sfixed64
+      w.pos = p + 1;
+      fixed64(w, value);
     } else {
-      w.uint32(0x21); // as_double = 4
-      w.double(value);
+      w.buf[p] = 0x21; // as_double = 4
+      w.dv.setFloat64(p + 1, value, true);
+      w.pos = p + 9;
     }
     this.#attributes.write(w, point.attributes, 7, this.drops);
     this.#flags(w, point, 8);
@@ -128,24 +161,29 @@ export class PointEncoder {
 
   #histogramPoint(w: ProtoWriter, point: DataPoint<Histogram>): void {
     const h = point.value;
-    this.#times(w, point);
-    w.uint32(0x21); // count = 4, fixed64
-    w.fixed64Number(h.count);
-    if (h.sum !== undefined) {
-      w.uint32(0x29); // sum = 5
-      w.double(h.sum);
-    }
     const counts = h.buckets.counts;
-    if (counts.length > 0) {
-      w.uint32(0x32); // bucket_counts = 6, packed fixed64
-      w.uint32(counts.length * 8);
-      for (let i = 0; i < counts.length; i++) w.fixed64Number(counts[i]!);
-    }
     const bounds = h.buckets.boundaries;
+    w.ensure(48 + 8 * (counts.length + bounds.length));
+    this.#times(w, point);
+    w.buf[w.pos++] = 0x21; // count = 4, fixed64
+    fixed64(w, h.count);
+    if (h.sum !== undefined) {
+      w.buf[w.pos] = 0x29; // sum = 5
+      w.dv.setFloat64(w.pos + 1, h.sum, true);
+      w.pos += 9;
+    }
+    if (counts.length > 0) {
+      w.buf[w.pos++] = 0x32; // bucket_counts = 6, packed fixed64
+      w.uint32(counts.length * 8);
+      for (let i = 0; i < counts.length; i++) fixed64(w, counts[i]!);
+    }
     if (bounds.length > 0) {
-      w.uint32(0x3a); // explicit_bounds = 7, packed double
+      w.buf[w.pos++] = 0x3a; // explicit_bounds = 7, packed double
       w.uint32(bounds.length * 8);
-      for (let i = 0; i < bounds.length; i++) w.double(bounds[i]!);
+      const dv = w.dv;
+      let p = w.pos;
+      for (let i = 0; i < bounds.length; i++, p += 8) dv.setFloat64(p, bounds[i]!, true);
+      w.pos = p;
     }
     this.#attributes.write(w, point.attributes, 9, this.drops);
     this.#flags(w, point, 10);
@@ -162,19 +200,21 @@ export class PointEncoder {
   #exponentialPoint(w: ProtoWriter, point: DataPoint<ExponentialHistogram>): void {
     const h = point.value;
     this.#attributes.write(w, point.attributes, 1, this.drops);
+    w.ensure(54);
     this.#times(w, point);
-    w.uint32(0x21); // count = 4
-    w.fixed64Number(h.count);
+    w.buf[w.pos++] = 0x21; // count = 4
+    fixed64(w, h.count);
     if (h.sum !== undefined) {
-      w.uint32(0x29); // sum = 5
-      w.double(h.sum);
+      w.buf[w.pos] = 0x29; // sum = 5
+      w.dv.setFloat64(w.pos + 1, h.sum, true);
+      w.pos += 9;
     }
     if (h.scale !== 0) {
-      w.uint32(0x30); // scale = 6, sint32
+      w.buf[w.pos++] = 0x30; // scale = 6, sint32
       w.sint32(h.scale);
     }
-    w.uint32(0x39); // zero_count = 7, fixed64
-    w.fixed64Number(h.zeroCount);
+    w.buf[w.pos++] = 0x39; // zero_count = 7, fixed64
+    fixed64(w, h.zeroCount);
     buckets(w, 0x42, h.positive.offset, h.positive.bucketCounts); // positive = 8
     buckets(w, 0x4a, h.negative.offset, h.negative.bucketCounts); // negative = 9
     this.#flags(w, point, 10);
@@ -202,26 +242,67 @@ export class PointEncoder {
   }
 }
 
+/** A fixed64 of an integral number at `w.pos`; 8 bytes of room must be ensured. */
+function fixed64(w: ProtoWriter, value: number): void {
+  if (value >= 0 && value < TWO_32) {
+    const dv = w.dv, p = w.pos;
+    dv.setUint32(p, value, true);
+    dv.setUint32(p + 4, 0, true);
+    w.pos = p + 8;
+  } else w.fixed64Number(value);
+}
+
+/** Writes the varint of an unsigned 32-bit `value` at `p`. */
+function putVarint(b: Uint8Array, p: number, value: number): void {
+  let v = value >>> 0;
+  while (v > 0x7f) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p] = v;
+}
+
 /** `ExponentialHistogramDataPoint.Buckets`: always written, as otlp-transformer does. */
 function buckets(w: ProtoWriter, tag: number, offset: number, counts: readonly number[]): void {
+  const n = counts.length;
   let packed = 0;
-  for (let i = 0; i < counts.length; i++) packed += varint53Size(counts[i]!);
+  for (let i = 0; i < n; i++) {
+    const c = counts[i]!;
+    packed += c < 0x80 ? 1 : c < TWO_32 ? varintSize(c) : varint53Size(c);
+  }
   const zigzag = ((offset << 1) ^ (offset >> 31)) >>> 0;
   const size = (offset !== 0 ? 1 + varintSize(zigzag) : 0) +
-    (counts.length > 0 ? 1 + varintSize(packed) + packed : 0);
-  w.uint32(tag);
+    (n > 0 ? 1 + varintSize(packed) + packed : 0);
+  w.ensure(size + 6);
+  w.buf[w.pos++] = tag;
   w.uint32(size);
   if (offset !== 0) {
-    w.uint32(0x08);
+    w.buf[w.pos++] = 0x08;
     w.uint32(zigzag);
   }
-  if (counts.length > 0) {
-    w.uint32(0x12);
+  if (n > 0) {
+    w.buf[w.pos++] = 0x12;
     w.uint32(packed);
-    for (let i = 0; i < counts.length; i++) {
+    let b = w.buf;
+    let p = w.pos;
+    for (let i = 0; i < n; i++) {
       const c = counts[i]!;
-      if (c < 4294967296) w.uint32(c);
-      else w.varint64(c % 4294967296, Math.floor(c / 4294967296));
+      if (c < 0x80 && c >= 0) {
+        b[p++] = c; // truncates a fraction exactly as `>>> 0` does
+      } else if (c < TWO_32) {
+        let v = c >>> 0;
+        while (v > 0x7f) {
+          b[p++] = (v & 0x7f) | 0x80;
+          v >>>= 7;
+        }
+        b[p++] = v;
+      } else {
+        w.pos = p;
+        w.varint64(c % TWO_32, Math.floor(c / TWO_32));
+        b = w.buf; // ensure() may have moved to a larger buffer near the end
+        p = w.pos;
+      }
     }
+    w.pos = p;
   }
 }

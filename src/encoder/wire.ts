@@ -236,11 +236,21 @@ export class ProtoWriter {
 
 /** Converts an OpenTelemetry HrTime `[seconds, nanoseconds]` into the halves of unix nanoseconds. */
 export function hrTimeHalves(seconds: number, nanos: number, out: Uint32Array): void {
+  const n = Math.round(nanos);
+  if (seconds >>> 0 === seconds && n >= 0 && n < 0x80000000) {
+    // The usual case, without any floating-point remainder (slow in both engines): the low
+    // half is exact in 32-bit integer arithmetic; the double sum is off by at most 2^11 from
+    // the exact total (< 2^63), so rounding (total - low) / 2^32 gives the exact high half.
+    const lo = (Math.imul(seconds, 1e9) + n) >>> 0;
+    out[0] = lo;
+    out[1] = Math.round((seconds * 1e9 + n - lo) / TWO_32);
+    return;
+  }
   // seconds * 1e9 exceeds 2^53: split the seconds into 16-bit parts so every product is exact.
   const lowProduct = (seconds & 0xffff) * 1e9; // < 2^46
   const highProduct = Math.floor(seconds / 65536) * 1e9; // times 2^16
   const highProductLow16 = highProduct % 65536;
-  const sum = highProductLow16 * 65536 + lowProduct + Math.round(nanos); // < 2^48
+  const sum = highProductLow16 * 65536 + lowProduct + n; // < 2^48
   out[0] = sum % TWO_32;
   out[1] = Math.floor(highProduct / 65536) + Math.floor(sum / TWO_32);
 }
