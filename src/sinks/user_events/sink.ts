@@ -62,7 +62,9 @@ export class UserEventsWriter {
   readonly #view: DataView;
   readonly #iov: Uint32Array;
   readonly #iovAddress: bigint;
-  readonly #stagingAddress: number;
+  /** Address of `staging[0]` as 32-bit halves, so a write needs no 64-bit arithmetic. */
+  readonly #stagingLo: number;
+  readonly #stagingHi: number;
   readonly #enable: Uint32Array;
   readonly #writev: (fd: number, iov: bigint | number, count: number) => number;
   /** The file descriptor written to; -1 once closed. */
@@ -82,7 +84,9 @@ export class UserEventsWriter {
     this.#iov = new Uint32Array(buffer, IOV_OFFSET, 4);
     this.#enable = new Uint32Array(buffer, ENABLE_OFFSET, 1);
     this.#iovAddress = this.arena.at(IOV_OFFSET);
-    this.#stagingAddress = Number(this.arena.at(STAGING_OFFSET));
+    const stagingAddress = this.arena.at(STAGING_OFFSET);
+    this.#stagingLo = Number(stagingAddress & 0xffffffffn);
+    this.#stagingHi = Number(stagingAddress >> 32n);
     this.#writev = libc().writev;
     this.fd = fd;
     this.writeIndex = writeIndex;
@@ -100,10 +104,16 @@ export class UserEventsWriter {
   writeEvent(start: number, end: number): number {
     const length = end - start;
     writeEventHeader(this.#view, start, length, this.writeIndex);
-    const address = this.#stagingAddress + start - EVENT_HEADER_SIZE;
+    // The iovec's base: staging address + offset, carried by hand (no float remainder).
+    let lo = this.#stagingLo + start - EVENT_HEADER_SIZE;
+    let hi = this.#stagingHi;
+    if (lo >= TWO_32) {
+      lo -= TWO_32;
+      hi++;
+    }
     const iov = this.#iov;
-    iov[0] = address % TWO_32;
-    iov[1] = Math.floor(address / TWO_32);
+    iov[0] = lo;
+    iov[1] = hi;
     iov[2] = length + EVENT_HEADER_SIZE;
     const written = this.#writev(this.fd, this.#iovAddress, 1);
     return written < 0 ? -errno() : written;
@@ -152,7 +162,7 @@ export class UserEventsSink implements NativeSink {
     let writer: UserEventsWriter | undefined;
     try {
       writer = new UserEventsWriter(opened.fd, -1, limit);
-      writer.writeIndex = register(opened.fd, writer.arena, this.tracefs);
+      writer.writeIndex = registerOtlpMetrics(opened.fd, writer.arena, this.tracefs);
     } catch (error) {
       libc().close(opened.fd);
       writer?.arena.free(); // never registered, so the kernel holds no pointer into it
@@ -199,19 +209,30 @@ export class UserEventsSink implements NativeSink {
     this.#registered = false;
     const writer = this.#writer;
     const arena = writer.arena;
-    const v = arena.view;
-    v.setUint32(UNREG_OFFSET, USER_UNREG_SIZE, true);
-    v.setUint8(UNREG_OFFSET + 4, 0); // disable_bit
-    v.setBigUint64(UNREG_OFFSET + 8, arena.at(ENABLE_OFFSET), true);
-    const c = libc();
-    const rc = c.ioctl(writer.fd, DIAG_IOCSUNREG, arena.at(UNREG_OFFSET));
-    c.close(writer.fd);
+    const rc = unregisterOtlpMetrics(writer.fd, arena);
+    libc().close(writer.fd);
     writer.fd = -1;
     if (rc === 0) arena.free();
   }
 }
 
-function register(fd: number, arena: NativeBlock, tracefs: string): number {
+/**
+ * `DIAG_IOCSUNREG` for the enable word at the start of `arena`: afterwards the kernel never
+ * writes to it again. Returns 0 or the errno.
+ */
+export function unregisterOtlpMetrics(fd: number, arena: NativeBlock): number {
+  const v = arena.view;
+  v.setUint32(UNREG_OFFSET, USER_UNREG_SIZE, true);
+  v.setUint8(UNREG_OFFSET + 4, 0); // disable_bit
+  v.setBigUint64(UNREG_OFFSET + 8, arena.at(ENABLE_OFFSET), true);
+  return libc().ioctl(fd, DIAG_IOCSUNREG, arena.at(UNREG_OFFSET)) === 0 ? 0 : errno();
+}
+
+/**
+ * Registers `otlp_metrics` on `fd` with the enable word at the start of `arena` (which must be
+ * at least 640 bytes); returns the write index.
+ */
+export function registerOtlpMetrics(fd: number, arena: NativeBlock, tracefs: string): number {
   const name = cString(OTLP_METRICS_DEFINITION);
   arena.bytes.set(name, NAME_OFFSET);
   const v = arena.view;
