@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole unit test suite, on Deno and then on Bun (same files). Kernel and Wine tiers are
-# separate scripts (tests/kernel/run.sh, tests/wine/run-tests.sh) that .ci/run also calls.
+# The whole unit test suite, on Deno and then on Bun (same files). The real-kernel file
+# (tests/kernel/*_test.ts) skips itself here, saying why; its tier is tests/kernel/run.sh, and
+# the Windows tier tests/wine/test.sh. .ci/run runs all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/node_modules/.bin"

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { AggregationTemporality, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { cString, ffi, platform } from "../ffi/mod.ts";
 import {
   decodeMetricsPayload,
@@ -11,7 +10,7 @@ import {
   NativeMetricsExporter,
 } from "../mod.ts";
 import { env, test, testUnless } from "./harness.ts";
-import { collectWorkload } from "./workload.ts";
+import { collectWorkload, paddedPoint } from "./workload.ts";
 
 // The recording advapi32 stand-in (tests/etw/standin): built with gcc here; under Wine
 // (tests/wine/test.sh) the mingw DLL's Windows path arrives in ETW_STANDIN_DLL.
@@ -190,23 +189,7 @@ test("ETW: a failing EventRegister or EventSetInformation is a clear EtwError", 
 
 test("ETW: 65360 bytes are written, 65361 dropped and reported", () => {
   const exporter = fresh(true);
-  const make = (pad: number): ResourceMetrics => ({
-    resource: { attributes: {} } as unknown as ResourceMetrics["resource"],
-    scopeMetrics: [{
-      scope: { name: "s" },
-      metrics: [{
-        descriptor: { name: "big", description: "", unit: "", valueType: 1 },
-        aggregationTemporality: AggregationTemporality.DELTA,
-        dataPointType: 2,
-        dataPoints: [{
-          startTime: [1, 0],
-          endTime: [2, 0],
-          value: 1,
-          attributes: { p: "x".repeat(pad) },
-        }],
-      }],
-    }] as unknown as ResourceMetrics["scopeMetrics"],
-  });
+  const make = paddedPoint;
   const probe = new MemorySink({ maxPayloadSize: 65360 });
   new NativeMetricsExporter({ sink: probe }).export(make(60000), () => {});
   const pad = 60000 + 65360 - probe.events[0]!.length;

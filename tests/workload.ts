@@ -110,3 +110,27 @@ export async function collectWorkload(
   await provider.shutdown();
   return resourceMetrics;
 }
+
+/**
+ * A one-point gauge whose attribute `p` holds `pad` bytes: for payload-limit tests, where
+ * `pad` is tuned until the encoded event has an exact size.
+ */
+export function paddedPoint(pad: number): ResourceMetrics {
+  return {
+    resource: { attributes: { "service.name": "limit" } },
+    scopeMetrics: [{
+      scope: { name: "limit" },
+      metrics: [{
+        descriptor: { name: "big", description: "", unit: "", valueType: ValueType.DOUBLE },
+        aggregationTemporality: AggregationTemporality.DELTA,
+        dataPointType: 2,
+        dataPoints: [{
+          startTime: [1, 0],
+          endTime: [2, 0],
+          value: 1,
+          attributes: { p: "x".repeat(pad) },
+        }],
+      }],
+    }],
+  } as unknown as ResourceMetrics;
+}

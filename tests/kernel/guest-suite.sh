@@ -1,0 +1,20 @@
+#!/bin/bash
+# Runs inside the test VM (see run.sh): the real-kernel suite under Deno, then Bun.
+set -uo pipefail
+cd "$GUEST_REPO" 2>/dev/null || cd "$(dirname "$0")/../.."
+echo "kernel: $(uname -r), cpus: $(nproc), user_events: $(test -e /sys/kernel/tracing/user_events_data && echo yes || echo no)"
+rc=0
+deno test --allow-all --no-lock --v8-flags=--expose-gc tests/kernel/user_events_kernel_test.ts || rc=1
+bun test tests/kernel/user_events_kernel_test.ts || rc=1
+# The examples, as a user runs them, captured with the kernel's own text interface.
+for rt in deno bun; do
+  if [ $rt = deno ]; then cmd=(deno run --allow-ffi --allow-env --no-lock examples/basic.ts 2); else cmd=(bun examples/basic.ts 2); fi
+  echo 'u:otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer' >> /sys/kernel/tracing/dynamic_events 2>/dev/null || true
+  echo > /sys/kernel/tracing/trace
+  echo 1 > /sys/kernel/tracing/events/user_events/otlp_metrics/enable
+  "${cmd[@]}" > /run/out/basic-$rt.json || rc=1
+  echo 0 > /sys/kernel/tracing/events/user_events/otlp_metrics/enable
+  cp /sys/kernel/tracing/trace /run/out/trace-$rt.txt
+  bun tests/kernel/check_trace.ts /run/out/trace-$rt.txt || rc=1
+done
+exit $rc
