@@ -5,7 +5,7 @@ cd "$GUEST_REPO" 2>/dev/null || cd "$(dirname "$0")/../.."
 echo "kernel: $(uname -r), cpus: $(nproc), user_events: $(test -e /sys/kernel/tracing/user_events_data && echo yes || echo no)"
 rc=0
 deno test --allow-all --no-lock --v8-flags=--expose-gc tests/kernel/user_events_kernel_test.ts || rc=1
-bun test tests/kernel/user_events_kernel_test.ts || rc=1
+bun test --timeout 600000 tests/kernel/user_events_kernel_test.ts || rc=1
 # The examples, as a user runs them, captured with the kernel's own text interface.
 for rt in deno bun; do
   if [ $rt = deno ]; then cmd=(deno run --allow-ffi --allow-env --no-lock examples/basic.ts 2); else cmd=(bun examples/basic.ts 2); fi
