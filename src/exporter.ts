@@ -12,7 +12,7 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import { copyStats, emptyStats, type ExporterStats, RateLimitedLog } from "./diagnostics.ts";
-import { EnvelopeCache } from "./encoder/envelope.ts";
+import { EnvelopeCache, type MetricEnvelope } from "./encoder/envelope.ts";
 import { PointEncoder } from "./encoder/event.ts";
 import { createSink, type SinkChoice, type SinkOptions } from "./select.ts";
 import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./sink.ts";
@@ -126,14 +126,13 @@ export class NativeMetricsExporter implements PushMetricExporter {
     }
     const sink = this.sink;
     if (!sink.isEnabled()) {
-      // Nobody listens: skip the whole export without encoding anything.
+      // Nobody listens: skip the whole export without encoding (or allocating) anything.
       stats.pointsSkippedNoListener += countPoints(metrics);
-      this.#log.log("debug", "no-listener", () => `no ${sink.kind} listener: points skipped`);
-      return { code: ExportResultCode.SUCCESS };
+      this.#log.log("debug", "no-listener", this.#noListenerMessage);
+      return SUCCESS;
     }
     const encoder = this.#encoder;
-    const writer = encoder.writer;
-    const limit = sink.maxPayloadSize;
+    encoder.beginExport();
     const dropsBefore = stats.pointsDropped.oversize + stats.pointsDropped.writeError +
       stats.pointsDropped.encodeError;
     for (const scopeMetrics of metrics.scopeMetrics) {
@@ -146,56 +145,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
           metric,
           encoder.drops,
         );
-        for (let i = 0; i < points.length; i++) {
-          if (!sink.isEnabled()) {
-            stats.pointsSkippedNoListener += points.length - i;
-            break;
-          }
-          let start: number;
-          try {
-            start = encoder.encode(env, points[i] as Parameters<PointEncoder["encode"]>[1]);
-          } catch (error) {
-            stats.pointsDropped.encodeError++;
-            this.#log.log(
-              "error",
-              "encode",
-              () =>
-                `cannot encode a point of ${env.name}: ${
-                  error instanceof Error ? error.message : error
-                }`,
-            );
-            continue;
-          }
-          const size = writer.pos - start;
-          if (writer.spilled || size > limit) {
-            stats.pointsDropped.oversize++;
-            stats.lastOversize = { metric: env.name, size, limit };
-            this.#log.log(
-              "warn",
-              "oversize",
-              () =>
-                `dropped a point of metric "${env.name}": ${size} bytes encoded, over the ${sink.kind} ` +
-                `limit of ${limit} (see maxPayloadSize)`,
-            );
-            continue;
-          }
-          const rc = sink.write(start, writer.pos);
-          if (rc === WRITE_OK) {
-            stats.eventsWritten++;
-            stats.bytesWritten += size;
-          } else if (rc === WRITE_NOT_LISTENING) {
-            stats.pointsSkippedNoListener++;
-          } else {
-            stats.pointsDropped.writeError++;
-            const name = sink.describeError(rc);
-            stats.writeErrors[name] = (stats.writeErrors[name] ?? 0) + 1;
-            this.#log.log(
-              "warn",
-              `write-${rc}`,
-              () => `${sink.kind} write failed with ${name}: point of "${env.name}" dropped`,
-            );
-          }
-        }
+        this.#writePoints(env, points);
       }
     }
     const d = stats.pointsDropped;
@@ -206,8 +156,84 @@ export class NativeMetricsExporter implements PushMetricExporter {
         error: new Error(`${dropped} data point(s) dropped (see exporter.stats.pointsDropped)`),
       };
     }
-    return { code: ExportResultCode.SUCCESS };
+    return SUCCESS;
   }
+
+  /**
+   * The hot loop: every point of one metric, encoded and written as one event each. Kept
+   * apart from the export's bookkeeping, and its rare outcomes in methods of their own, so it
+   * stays small for the JIT: it runs once per metric, so it gets optimized as a whole rather
+   * than only by on-stack replacement inside one long export.
+   */
+  #writePoints(env: MetricEnvelope, points: readonly unknown[]): void {
+    const sink = this.sink;
+    const encoder = this.#encoder;
+    const writer = encoder.writer;
+    const limit = sink.maxPayloadSize;
+    const stats = this.#stats;
+    for (let i = 0; i < points.length; i++) {
+      if (!sink.isEnabled()) {
+        stats.pointsSkippedNoListener += points.length - i;
+        break;
+      }
+      let start: number;
+      try {
+        start = encoder.encode(env, points[i] as Parameters<PointEncoder["encode"]>[1], i);
+      } catch (error) {
+        this.#encodeFailed(env, error);
+        continue;
+      }
+      const size = writer.pos - start;
+      if (writer.spilled || size > limit) {
+        this.#oversize(env, size, limit);
+        continue;
+      }
+      const rc = sink.write(start, writer.pos);
+      if (rc === WRITE_OK) {
+        stats.eventsWritten++;
+        stats.bytesWritten += size;
+      } else if (rc === WRITE_NOT_LISTENING) {
+        stats.pointsSkippedNoListener++;
+      } else this.#writeFailed(env, rc);
+    }
+  }
+
+  #encodeFailed(env: MetricEnvelope, error: unknown): void {
+    this.#stats.pointsDropped.encodeError++;
+    this.#log.log(
+      "error",
+      "encode",
+      () =>
+        `cannot encode a point of ${env.name}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+
+  #oversize(env: MetricEnvelope, size: number, limit: number): void {
+    const stats = this.#stats;
+    stats.pointsDropped.oversize++;
+    stats.lastOversize = { metric: env.name, size, limit };
+    this.#log.log(
+      "warn",
+      "oversize",
+      () =>
+        `dropped a point of metric "${env.name}": ${size} bytes encoded, over the ${this.sink.kind} ` +
+        `limit of ${limit} (see maxPayloadSize)`,
+    );
+  }
+
+  #writeFailed(env: MetricEnvelope, rc: number): void {
+    const stats = this.#stats;
+    stats.pointsDropped.writeError++;
+    const name = this.sink.describeError(rc);
+    stats.writeErrors[name] = (stats.writeErrors[name] ?? 0) + 1;
+    this.#log.log(
+      "warn",
+      `write-${rc}`,
+      () => `${this.sink.kind} write failed with ${name}: point of "${env.name}" dropped`,
+    );
+  }
+
+  readonly #noListenerMessage = (): string => `no ${this.sink.kind} listener: points skipped`;
 
   /** Nothing is buffered: every export is written synchronously. */
   forceFlush(): Promise<void> {
@@ -227,6 +253,9 @@ export class NativeMetricsExporter implements PushMetricExporter {
     return Promise.resolve();
   }
 }
+
+/** The result of every successful export: one frozen object, nothing allocated per call. */
+const SUCCESS: ExportResult = Object.freeze({ code: ExportResultCode.SUCCESS });
 
 function countPoints(metrics: ResourceMetrics): number {
   let n = 0;

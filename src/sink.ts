@@ -16,6 +16,10 @@ export const WRITE_NOT_LISTENING = -1;
  * {@linkcode headroom} bytes free in front of the payload for the sink's own event header,
  * then calls {@linkcode write}. Real sinks keep `staging` in native memory so a write needs no
  * copy.
+ *
+ * Contract: `staging` belongs to one exporter, and `write(start, end)` may write only into the
+ * `headroom` bytes in front of `start`, never elsewhere in `staging` — the encoder leaves the
+ * constant envelope bytes in place from one point to the next.
  */
 export interface NativeSink {
   /** What the sink writes to: `"user_events"`, `"etw"`, `"memory"`, ... */

@@ -209,3 +209,39 @@ test("a long nobody-listens period logs once", async () => {
     diag.disable();
   }
 });
+
+test("attribute caching: steady objects, fresh literals, and the switch between them give identical bytes", async () => {
+  // The encoder caches attribute sets by point position and stops caching while the SDK hands
+  // new objects each cycle; every mode must produce what an encoder with an empty cache does.
+  const { ManualReader } = await import("./workload.ts");
+  const { MeterProvider } = await import("@opentelemetry/sdk-metrics");
+  const reader = new ManualReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const counter = provider.getMeter("m").createCounter("c");
+  const histogram = provider.getMeter("m").createHistogram("h");
+  const steady = Array.from(
+    { length: 150 },
+    (_, i) => ({ series: i, even: i % 2 === 0, name: `s${i}` }),
+  );
+  const cached = new MemorySink({ capacity: 1000 });
+  const exporter = new NativeMetricsExporter({ sink: cached });
+  for (let cycle = 0; cycle < 40; cycle++) {
+    const fresh = cycle % 20 >= 8 && cycle % 20 < 16; // steady → fresh → steady again
+    for (let i = 0; i < 150; i++) {
+      const attrs = fresh ? { series: i, even: i % 2 === 0, name: `s${i}`, cycle } : steady[i]!;
+      counter.add(i + cycle, attrs);
+      if (i % 3 === 0) histogram.record(i * 1.5, attrs);
+    }
+    const { resourceMetrics } = await reader.collect();
+    exporter.export(resourceMetrics, (r) => assert.equal(r.code, 0));
+    const reference = new MemorySink({ capacity: 1000 });
+    new NativeMetricsExporter({ sink: reference }).export(resourceMetrics, () => {});
+    assert.equal(cached.events.length, 200);
+    assert.deepEqual(
+      cached.take(),
+      reference.events,
+      `cycle ${cycle} (${fresh ? "fresh" : "steady"})`,
+    );
+  }
+  await provider.shutdown();
+});

@@ -7,7 +7,7 @@
  */
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { MetricData, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { AttributeCache, type AttributeDropCounts } from "./attributes.ts";
+import { AttributeCache, type AttributeDropCounts, SeriesSlots } from "./attributes.ts";
 import { ProtoWriter } from "./wire.ts";
 
 /** `DataPointType` of `@opentelemetry/sdk-metrics`, by value. */
@@ -44,6 +44,8 @@ export interface MetricEnvelope {
    * the five lengths go, for the varint sizes `key` packs (see {@linkcode prefixKey}).
    */
   prefix(key: number): Uint8Array;
+  /** The stream's attribute sets by point position, for the point encoder's cache. */
+  readonly slots: SeriesSlots;
 }
 
 /**
@@ -76,6 +78,7 @@ class Envelope implements MetricEnvelope {
   readonly dataTailLength: number;
   readonly scopeTailLength: number;
   readonly reserve: number;
+  readonly slots: SeriesSlots = new SeriesSlots();
   /** What the envelope was made from: it is reused only while all of these stay the same. */
   readonly source: {
     resource: object;
@@ -90,7 +93,7 @@ class Envelope implements MetricEnvelope {
   #lastPrefix: Uint8Array = new Uint8Array(0);
   readonly #prefixes = new Map<number, Uint8Array>();
 
-  constructor(fields: Omit<MetricEnvelope, "prefix">, source: Envelope["source"]) {
+  constructor(fields: Omit<MetricEnvelope, "prefix" | "slots">, source: Envelope["source"]) {
     this.name = fields.name;
     this.kind = fields.kind;
     this.integer = fields.integer;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { DataPoint, ExponentialHistogram, Histogram } from "@opentelemetry/sdk-metrics";
-import { AttributeCache, type AttributeDropCounts } from "./attributes.ts";
+import { AttributeCache, type AttributeDropCounts, type SeriesSlots } from "./attributes.ts";
 import { type MetricEnvelope, PointKind, prefixKey } from "./envelope.ts";
 import { hrTimeHalves, ProtoWriter, varint53Size, varintSize } from "./wire.ts";
 
@@ -51,6 +51,15 @@ export class PointEncoder {
   #endNanos = NaN;
   #endLo = 0;
   #endHi = 0;
+  // The last explicit-bounds array seen twice in a row, and its encoding.
+  #boundsCandidate: unknown = undefined;
+  #boundsArray: unknown = undefined;
+  #boundsBytes: Uint8Array = new Uint8Array(0);
+  /** The prefix the last point left in the staging memory (see {@linkcode encode}). */
+  #prefixInPlace: Uint8Array | undefined = undefined;
+  // The stream and position of the point being written, for the attribute cache.
+  #slots: SeriesSlots | undefined = undefined;
+  #index = -1;
 
   /**
    * @param staging where events are written (native memory for real sinks)
@@ -61,26 +70,38 @@ export class PointEncoder {
     this.#headroom = headroom;
   }
 
-  /** Encodes `point` of the metric of `env`; returns the payload's first byte. */
-  encode(env: MetricEnvelope, point: AnyPoint): number {
+  /**
+   * Marks the start of an export: lets the attribute cache judge whether caching pays, and
+   * forgets what the staging memory held (anything may have touched it between exports).
+   */
+  beginExport(): void {
+    this.#attributes.beginExport();
+    this.#prefixInPlace = undefined;
+  }
+
+  /**
+   * Encodes `point` of the metric of `env`; returns the payload's first byte. `index`: the
+   * point's position in its metric's `dataPoints` (lets the attribute cache find the set by
+   * position); -1 when unknown.
+   */
+  encode(env: MetricEnvelope, point: AnyPoint, index = -1): number {
     const w = this.writer;
     const bodyStart = this.#headroom + env.reserve;
     w.reset(bodyStart);
-    switch (env.kind) {
-      case PointKind.Sum:
-      case PointKind.Gauge:
-        this.#numberPoint(w, point, env.integer);
-        break;
-      case PointKind.Histogram:
-        this.#histogramPoint(w, point as DataPoint<Histogram>);
-        break;
-      case PointKind.ExponentialHistogram:
-        this.#exponentialPoint(w, point as DataPoint<ExponentialHistogram>);
-        break;
-    }
+    this.writeBody(env, point, index);
     const bodyLength = w.pos - bodyStart;
     const tail = env.tail;
-    if (tail.length > 0) w.raw(tail);
+    const tailLength = tail.length;
+    if (tailLength > 0) {
+      if (tailLength <= 8) {
+        // A few bytes (temporality, monotonic): a loop beats a call into TypedArray#set.
+        w.ensure(tailLength);
+        const b = w.buf;
+        let p = w.pos;
+        for (let i = 0; i < tailLength; i++) b[p++] = tail[i]!;
+        w.pos = p;
+      } else w.raw(tail);
+    }
     // Lengths, innermost first: Data, Metric, ScopeMetrics, ResourceMetrics.
     const bodySize = varintSize(bodyLength);
     const dataLength = 1 + bodySize + bodyLength + env.dataTailLength;
@@ -96,10 +117,16 @@ export class PointEncoder {
     const prefix = env.prefix(
       prefixKey(resourceMetricsSize, scopeMetricsSize, metricSize, dataSize, bodySize),
     );
-    // One copy of everything constant, then the five lengths into their gaps.
+    // One copy of everything constant, then the five lengths into their gaps. The copy is
+    // skipped when the previous point left this very prefix here: same metric, same length
+    // sizes, in the home buffer, during this export. Nothing else writes there: the body goes
+    // after it and the sink's header (`headroom`) before it.
     const b = w.buf;
     const start = bodyStart - prefix.length;
-    b.set(prefix, start);
+    if (prefix !== this.#prefixInPlace || w.spilled) {
+      b.set(prefix, start);
+      this.#prefixInPlace = w.spilled ? undefined : prefix;
+    }
     let p = start + 1;
     putVarint(b, p, resourceMetricsLength);
     p += resourceMetricsSize + env.resource.length + 1;
@@ -110,6 +137,28 @@ export class PointEncoder {
     putVarint(b, p, dataLength);
     putVarint(b, p + dataSize + 1, bodyLength);
     return start;
+  }
+
+  /**
+   * Writes the body of `point` (the data point message's fields, no tag or length) at
+   * `writer.pos`, advancing it. {@linkcode encode} wraps it into a request.
+   */
+  writeBody(env: MetricEnvelope, point: AnyPoint, index = -1): void {
+    const w = this.writer;
+    this.#slots = env.slots;
+    this.#index = index;
+    switch (env.kind) {
+      case PointKind.Sum:
+      case PointKind.Gauge:
+        this.#numberPoint(w, point, env.integer);
+        break;
+      case PointKind.Histogram:
+        this.#histogramPoint(w, point as DataPoint<Histogram>);
+        break;
+      case PointKind.ExponentialHistogram:
+        this.#exponentialPoint(w, point as DataPoint<ExponentialHistogram>);
+        break;
+    }
   }
 
   /** `start_time_unix_nano` (2) and `time_unix_nano` (3) as fixed64, at `w.pos` (room ensured). */
@@ -155,7 +204,7 @@ export class PointEncoder {
       w.dv.setFloat64(p + 1, value, true);
       w.pos = p + 9;
     }
-    this.#attributes.write(w, point.attributes, 7, this.drops);
+    this.#attributes.write(w, point.attributes, 7, this.drops, this.#slots, this.#index);
     this.#flags(w, point, 8);
   }
 
@@ -175,17 +224,25 @@ export class PointEncoder {
     if (counts.length > 0) {
       w.buf[w.pos++] = 0x32; // bucket_counts = 6, packed fixed64
       w.uint32(counts.length * 8);
-      for (let i = 0; i < counts.length; i++) fixed64(w, counts[i]!);
-    }
-    if (bounds.length > 0) {
-      w.buf[w.pos++] = 0x3a; // explicit_bounds = 7, packed double
-      w.uint32(bounds.length * 8);
-      const dv = w.dv;
+      let dv = w.dv;
       let p = w.pos;
-      for (let i = 0; i < bounds.length; i++, p += 8) dv.setFloat64(p, bounds[i]!, true);
+      for (let i = 0; i < counts.length; i++) {
+        const c = counts[i]!;
+        if (c >= 0 && c < TWO_32) {
+          dv.setUint32(p, c, true);
+          dv.setUint32(p + 4, 0, true);
+          p += 8;
+        } else {
+          w.pos = p;
+          w.fixed64Number(c);
+          dv = w.dv;
+          p = w.pos;
+        }
+      }
       w.pos = p;
     }
-    this.#attributes.write(w, point.attributes, 9, this.drops);
+    if (bounds.length > 0) this.#bounds(w, bounds);
+    this.#attributes.write(w, point.attributes, 9, this.drops, this.#slots, this.#index);
     this.#flags(w, point, 10);
     if (h.min !== undefined) {
       w.uint32(0x59); // min = 11
@@ -197,9 +254,37 @@ export class PointEncoder {
     }
   }
 
+  /**
+   * `explicit_bounds` (7), packed doubles. The SDK hands one boundaries array per instrument,
+   * the same for every point and collection: once an array comes twice in a row its encoding
+   * is kept and copied (the boundaries of an instrument never change).
+   */
+  #bounds(w: ProtoWriter, bounds: readonly number[]): void {
+    const cached = this.#boundsBytes;
+    if (
+      bounds === this.#boundsArray &&
+      cached.length === 1 + varintSize(bounds.length * 8) + bounds.length * 8
+    ) {
+      w.raw(cached);
+      return;
+    }
+    const start = w.pos;
+    w.buf[w.pos++] = 0x3a;
+    w.uint32(bounds.length * 8);
+    const dv = w.dv;
+    let p = w.pos;
+    for (let i = 0; i < bounds.length; i++, p += 8) dv.setFloat64(p, bounds[i]!, true);
+    w.pos = p;
+    if (bounds === this.#boundsCandidate) {
+      this.#boundsArray = bounds;
+      this.#boundsBytes = w.buf.slice(start, p);
+    }
+    this.#boundsCandidate = bounds;
+  }
+
   #exponentialPoint(w: ProtoWriter, point: DataPoint<ExponentialHistogram>): void {
     const h = point.value;
-    this.#attributes.write(w, point.attributes, 1, this.drops);
+    this.#attributes.write(w, point.attributes, 1, this.drops, this.#slots, this.#index);
     w.ensure(54);
     this.#times(w, point);
     w.buf[w.pos++] = 0x21; // count = 4
@@ -265,44 +350,51 @@ function putVarint(b: Uint8Array, p: number, value: number): void {
 /** `ExponentialHistogramDataPoint.Buckets`: always written, as otlp-transformer does. */
 function buckets(w: ProtoWriter, tag: number, offset: number, counts: readonly number[]): void {
   const n = counts.length;
-  let packed = 0;
-  for (let i = 0; i < n; i++) {
-    const c = counts[i]!;
-    packed += c < 0x80 ? 1 : c < TWO_32 ? varintSize(c) : varint53Size(c);
-  }
   const zigzag = ((offset << 1) ^ (offset >> 31)) >>> 0;
-  const size = (offset !== 0 ? 1 + varintSize(zigzag) : 0) +
-    (n > 0 ? 1 + varintSize(packed) + packed : 0);
-  w.ensure(size + 6);
-  w.buf[w.pos++] = tag;
+  const offsetSize = offset !== 0 ? 1 + varintSize(zigzag) : 0;
+  if (n > 0) {
+    // The usual case: every count an integer below 128, one byte each, so the packed length
+    // is n and the counts are copied in one pass. Any other count falls back to sizing first.
+    const headSize = 1 + varintSize(offsetSize + 1 + varintSize(n) + n) + offsetSize + 1 +
+      varintSize(n);
+    w.ensure(headSize + n);
+    const b = w.buf;
+    const first = w.pos + headSize;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = counts[i]!;
+      if ((c & 0x7f) !== c) break; // not an integer in [0, 127]
+      b[first + i] = c;
+    }
+    if (i === n) {
+      b[w.pos++] = tag;
+      w.uint32(offsetSize + 1 + varintSize(n) + n);
+      if (offset !== 0) {
+        b[w.pos++] = 0x08;
+        w.uint32(zigzag);
+      }
+      b[w.pos++] = 0x12;
+      w.uint32(n);
+      w.pos += n;
+      return;
+    }
+  }
+  let packed = 0;
+  for (let i = 0; i < n; i++) packed += varint53Size(counts[i]!);
+  const size = offsetSize + (n > 0 ? 1 + varintSize(packed) + packed : 0);
+  w.uint32(tag);
   w.uint32(size);
   if (offset !== 0) {
-    w.buf[w.pos++] = 0x08;
+    w.uint32(0x08);
     w.uint32(zigzag);
   }
   if (n > 0) {
-    w.buf[w.pos++] = 0x12;
+    w.uint32(0x12);
     w.uint32(packed);
-    let b = w.buf;
-    let p = w.pos;
     for (let i = 0; i < n; i++) {
       const c = counts[i]!;
-      if (c < 0x80 && c >= 0) {
-        b[p++] = c; // truncates a fraction exactly as `>>> 0` does
-      } else if (c < TWO_32) {
-        let v = c >>> 0;
-        while (v > 0x7f) {
-          b[p++] = (v & 0x7f) | 0x80;
-          v >>>= 7;
-        }
-        b[p++] = v;
-      } else {
-        w.pos = p;
-        w.varint64(c % TWO_32, Math.floor(c / TWO_32));
-        b = w.buf; // ensure() may have moved to a larger buffer near the end
-        p = w.pos;
-      }
+      if (c < TWO_32) w.uint32(c);
+      else w.varint64(c % TWO_32, Math.floor(c / TWO_32));
     }
-    w.pos = p;
   }
 }

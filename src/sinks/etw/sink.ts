@@ -70,7 +70,8 @@ export class EtwSink implements NativeSink {
   readonly #payloadDescriptor: Uint32Array;
   readonly #descriptorAddress: bigint;
   readonly #dataAddress: bigint;
-  readonly #stagingAddress: number;
+  readonly #stagingLo: number;
+  readonly #stagingHi: number;
   #registered = false;
 
   /**
@@ -115,7 +116,9 @@ export class EtwSink implements NativeSink {
     this.#payloadDescriptor = new Uint32Array(arena.bytes.buffer, DATA_OFFSET + 32, 3);
     this.#descriptorAddress = arena.at(DESCRIPTOR_OFFSET);
     this.#dataAddress = arena.at(DATA_OFFSET);
-    this.#stagingAddress = Number(arena.at(STAGING_OFFSET));
+    const stagingAddress = arena.at(STAGING_OFFSET);
+    this.#stagingLo = Number(stagingAddress & 0xffffffffn);
+    this.#stagingHi = Number(stagingAddress >> 32n);
 
     const f = this.#lib.symbols;
     const rc = f.EventRegister(arena.at(GUID_OFFSET), 0n, 0n, arena.at(HANDLE_OFFSET));
@@ -152,10 +155,16 @@ export class EtwSink implements NativeSink {
 
   write(start: number, end: number): number {
     if (!this.#registered) return 6; // ERROR_INVALID_HANDLE
-    const address = this.#stagingAddress + start;
+    // Ptr = staging address + start, carried by hand in 32-bit halves (no bigint, no float remainder).
+    let lo = this.#stagingLo + start;
+    let hi = this.#stagingHi;
+    if (lo >= TWO_32) {
+      lo -= TWO_32;
+      hi++;
+    }
     const d = this.#payloadDescriptor;
-    d[0] = address % TWO_32;
-    d[1] = Math.floor(address / TWO_32);
+    d[0] = lo;
+    d[1] = hi;
     d[2] = end - start;
     const rc = this.#lib.symbols.EventWriteTransfer(
       this.handle,
