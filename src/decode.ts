@@ -11,7 +11,7 @@ import {
 } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import type { AnyValue, KeyValue } from "../proto/gen/opentelemetry/proto/common/v1/common_pb.ts";
 import type { Metric } from "../proto/gen/opentelemetry/proto/metrics/v1/metrics_pb.ts";
-import { EVENT_HEADER_SIZE, EVENT_VERSION } from "./sinks/user_events/abi.ts";
+import { EVENT_HEADER_SIZE } from "./sinks/user_events/abi.ts";
 
 export type { ExportMetricsServiceRequest };
 
@@ -82,9 +82,6 @@ export function parseOtlpMetricsRecord(
     payload: record.subarray(start, start + length),
   };
 }
-
-/** {@linkcode EVENT_VERSION}, re-exported for listeners. */
-export const OTLP_METRICS_VERSION: string = EVENT_VERSION;
 
 /** One data point of a decoded request, flattened for reading and for tests. */
 export interface FlatPoint {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type ProtoWriter, varintSize } from "./wire.ts";
+import { type ProtoWriter, putVarint, varintSize } from "./wire.ts";
 
 /** Deepest nesting of arrays and maps that is encoded; deeper values (and cycles) are dropped. */
 export const MAX_ATTRIBUTE_DEPTH = 16;
@@ -246,17 +246,6 @@ function writeFlatKeyValue(w: ProtoWriter, tag: number, key: string, value: unkn
   }
   w.pos = p;
   return true;
-}
-
-/** Writes the varint of an unsigned 32-bit `value` at `p`; returns the position after it. */
-function putVarint(b: Uint8Array, p: number, value: number): number {
-  let v = value >>> 0;
-  while (v > 0x7f) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[p++] = v;
-  return p;
 }
 
 /**

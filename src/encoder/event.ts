@@ -8,7 +8,7 @@
 import type { DataPoint, ExponentialHistogram, Histogram } from "@opentelemetry/sdk-metrics";
 import { AttributeCache, type AttributeDropCounts, type SeriesSlots } from "./attributes.ts";
 import { type MetricEnvelope, PointKind, prefixKey } from "./envelope.ts";
-import { hrTimeHalves, ProtoWriter, varint53Size, varintSize } from "./wire.ts";
+import { hrTimeHalves, ProtoWriter, putVarint, varint53Size, varintSize } from "./wire.ts";
 
 type HrTime = [number, number];
 const TWO_32 = 4294967296;
@@ -335,16 +335,6 @@ function fixed64(w: ProtoWriter, value: number): void {
     dv.setUint32(p + 4, 0, true);
     w.pos = p + 8;
   } else w.fixed64Number(value);
-}
-
-/** Writes the varint of an unsigned 32-bit `value` at `p`. */
-function putVarint(b: Uint8Array, p: number, value: number): void {
-  let v = value >>> 0;
-  while (v > 0x7f) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[p] = v;
 }
 
 /** `ExponentialHistogramDataPoint.Buckets`: always written, as otlp-transformer does. */

@@ -26,22 +26,18 @@ export function varint53Size(value: number): number {
   return size;
 }
 
-/** UTF-8 length of a string without encoding it. */
-export function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
+/**
+ * Writes the varint of an unsigned 32-bit `value` into `b` at `p`; returns the position after
+ * it. The one varint loop of the encoder: the writer's methods and the prefix patching use it.
+ */
+export function putVarint(b: Uint8Array, p: number, value: number): number {
+  let v = value >>> 0;
+  while (v > 0x7f) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
   }
-  return n;
+  b[p++] = v;
+  return p;
 }
 
 /**
@@ -103,15 +99,7 @@ export class ProtoWriter {
   /** An unsigned 32-bit varint. */
   uint32(value: number): void {
     this.ensure(5);
-    const b = this.buf;
-    let p = this.pos;
-    let v = value >>> 0;
-    while (v > 0x7f) {
-      b[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    b[p++] = v;
-    this.pos = p;
+    this.pos = putVarint(this.buf, this.pos, value);
   }
 
   /** A 64-bit varint from its low and high 32-bit halves (two's complement for negatives). */
@@ -215,21 +203,7 @@ export class ProtoWriter {
   /** Writes `value` as a varint ending just before `end`; returns where it starts. */
   prependVarint(end: number, value: number): number {
     const start = end - varintSize(value);
-    const b = this.buf;
-    let p = start;
-    let v = value >>> 0;
-    while (v > 0x7f) {
-      b[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    b[p] = v;
-    return start;
-  }
-
-  /** Writes `bytes` ending just before `end`; returns where they start. */
-  prependRaw(end: number, bytes: Uint8Array): number {
-    const start = end - bytes.length;
-    this.buf.set(bytes, start);
+    putVarint(this.buf, start, value);
     return start;
   }
 }
