@@ -24,7 +24,7 @@ export {
   type NativeMetricsExporterOptions,
   type TemporalityPreference,
 } from "./src/exporter.ts";
-export { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./src/sink.ts";
+export { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./src/sinks/sink.ts";
 export { MemorySink, type MemorySinkOptions } from "./src/sinks/memory.ts";
 export { UserEventsSink, type UserEventsSinkOptions } from "./src/sinks/user_events/sink.ts";
 export {
@@ -34,7 +34,7 @@ export {
 } from "./src/sinks/user_events/abi.ts";
 export { EtwSink, type EtwSinkOptions } from "./src/sinks/etw/sink.ts";
 export { ETW_PAYLOAD_LIMIT, ETW_PROVIDER_GUID, ETW_PROVIDER_NAME } from "./src/sinks/etw/abi.ts";
-export { createSink, type SinkChoice, type SinkOptions } from "./src/select.ts";
+export { createSink, type SinkChoice, type SinkOptions } from "./src/sinks/select.ts";
 export type { DropCounts, ExporterStats } from "./src/diagnostics.ts";
 export {
   errnoName,
@@ -48,16 +48,6 @@ export {
   UserEventsUnavailableError,
 } from "./src/errors.ts";
 export {
-  decodeMetricsPayload,
-  type ExportMetricsServiceRequest,
-  type FlatPoint,
-  flattenRequest,
-  parseOtlpMetricsRecord,
-  parseUserEventsWrite,
-  requestToJson,
-  type UserEventsWrite,
-} from "./src/decode.ts";
-export {
   FfiError,
   FfiPermissionError,
   LibraryNotFoundError,
@@ -65,9 +55,3 @@ export {
   UnsupportedRuntimeError,
 } from "./ffi/errors.ts";
 export { runtime, type RuntimeName } from "./ffi/runtime.ts";
-export {
-  type CapturedEvent,
-  parseRingBufferPage,
-  TracefsListener,
-  type TracefsListenerOptions,
-} from "./src/listener/tracefs.ts";

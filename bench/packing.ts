@@ -14,7 +14,7 @@ import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { EnvelopeCache, type MetricEnvelope, prefixKey } from "../src/encoder/envelope.ts";
 import { PointEncoder } from "../src/encoder/event.ts";
 import { varintSize } from "../src/encoder/wire.ts";
-import type { NativeSink } from "../src/sink.ts";
+import type { NativeSink } from "../src/sinks/sink.ts";
 
 type AnyPoint = Parameters<PointEncoder["encode"]>[1];
 

@@ -7,7 +7,7 @@
  */
 import { cString, errno, libc } from "../ffi/mod.ts";
 import { O_CLOEXEC, O_WRONLY } from "../ffi/libc.ts";
-import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "../src/sink.ts";
+import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "../src/sinks/sink.ts";
 import { EVENT_HEADER_SIZE, FTRACE_PAYLOAD_LIMIT } from "../src/sinks/user_events/abi.ts";
 import { UserEventsWriter } from "../src/sinks/user_events/sink.ts";
 

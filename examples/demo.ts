@@ -11,8 +11,6 @@ import { ValueType } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import {
-  decodeMetricsPayload,
-  flattenRequest,
   MemorySink,
   NativeMetricsExporter,
   type NativeSink,
@@ -20,6 +18,7 @@ import {
   runtime,
   UserEventsSink,
 } from "../mod.ts";
+import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 
 console.log(`otel-native-metrics demo on ${runtime}`);
 let sink: NativeSink;

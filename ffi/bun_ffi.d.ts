@@ -7,6 +7,3 @@ declare module "bun:ffi" {
   ): { symbols: Record<string, (...args: unknown[]) => unknown>; close(): void };
   export function toArrayBuffer(ptr: number, byteOffset?: number, byteLength?: number): ArrayBuffer;
 }
-declare module "bun:test" {
-  export function test(name: string, fn: () => void | Promise<void>): void;
-}

@@ -5,6 +5,7 @@
  */
 export * from "./errors.ts";
 export * from "./types.ts";
+export { Errno, errnoName } from "./errno.ts";
 export { ffi, platform, runtime, type RuntimeName } from "./runtime.ts";
 export {
   cString,
@@ -13,6 +14,10 @@ export {
   LIBC_PATH,
   LIBC_SYMBOLS,
   NativeBlock,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
   readSmallFile,
 } from "./libc.ts";
 export { ADVAPI32_PATH, ADVAPI32_SYMBOLS } from "./advapi32.ts";

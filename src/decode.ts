@@ -1,6 +1,6 @@
 /**
- * Decoding events back into OTLP: the user_events write layout, the tracefs record, and the
- * protobuf payload (with the generated schema).
+ * Decoding event payloads back into OTLP with the generated protobuf-es schema: the `./decode`
+ * entry point. The exporter itself never loads this module.
  *
  * @module
  */
@@ -11,9 +11,14 @@ import {
 } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import type { AnyValue, KeyValue } from "../proto/gen/opentelemetry/proto/common/v1/common_pb.ts";
 import type { Metric } from "../proto/gen/opentelemetry/proto/metrics/v1/metrics_pb.ts";
-import { EVENT_HEADER_SIZE } from "./sinks/user_events/abi.ts";
 
 export type { ExportMetricsServiceRequest };
+export {
+  type OtlpMetricsRecord,
+  parseOtlpMetricsRecord,
+  parseUserEventsWrite,
+  type UserEventsWrite,
+} from "./sinks/user_events/records.ts";
 
 /** Decodes one event payload: an `ExportMetricsServiceRequest`. */
 export function decodeMetricsPayload(payload: Uint8Array): ExportMetricsServiceRequest {
@@ -23,64 +28,6 @@ export function decodeMetricsPayload(payload: Uint8Array): ExportMetricsServiceR
 /** A request as proto3 JSON (64-bit integers as strings, enums as numbers). */
 export function requestToJson(request: ExportMetricsServiceRequest): unknown {
   return toJson(ExportMetricsServiceRequestSchema, request, { enumAsInteger: true });
-}
-
-/** The fields of a user_events `otlp_metrics` write. */
-export interface UserEventsWrite {
-  /** The registration's write index. */
-  writeIndex: number;
-  /** 0 = OTLP protobuf. */
-  protocol: number;
-  /** `"v0.19.00"`. */
-  version: string;
-  /** The encoded request. */
-  payload: Uint8Array;
-}
-
-/**
- * Parses the bytes of one `writev` to user_events_data:
- * `[u32 index][u32 protocol][char[8] version][u32 rel_loc][payload]`.
- *
- * @throws {RangeError} when the layout is inconsistent
- */
-export function parseUserEventsWrite(bytes: Uint8Array): UserEventsWrite {
-  if (bytes.length < EVENT_HEADER_SIZE) {
-    throw new RangeError(`write of ${bytes.length} bytes is too short`);
-  }
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const relLoc = v.getUint32(16, true);
-  const length = relLoc >>> 16, offset = relLoc & 0xffff;
-  const start = EVENT_HEADER_SIZE + offset;
-  if (start + length !== bytes.length) {
-    throw new RangeError(
-      `rel_loc says ${length} bytes at +${offset}, write has ${bytes.length - EVENT_HEADER_SIZE}`,
-    );
-  }
-  return {
-    writeIndex: v.getUint32(0, true),
-    protocol: v.getUint32(4, true),
-    version: new TextDecoder().decode(bytes.subarray(8, 16)),
-    payload: bytes.subarray(start, start + length),
-  };
-}
-
-/**
- * Parses a tracefs/perf record of `user_events:otlp_metrics` (common fields, protocol@8,
- * version@12, rel_loc@20, data at 24 + offset) and returns its payload.
- */
-export function parseOtlpMetricsRecord(
-  record: Uint8Array,
-): { protocol: number; version: string; payload: Uint8Array } {
-  const v = new DataView(record.buffer, record.byteOffset, record.byteLength);
-  if (record.length < 24) throw new RangeError(`record of ${record.length} bytes is too short`);
-  const relLoc = v.getUint32(20, true);
-  const start = 24 + (relLoc & 0xffff), length = relLoc >>> 16;
-  if (start + length > record.length) throw new RangeError("rel_loc points past the record");
-  return {
-    protocol: v.getUint32(8, true),
-    version: new TextDecoder().decode(record.subarray(12, 20)),
-    payload: record.subarray(start, start + length),
-  };
 }
 
 /** One data point of a decoded request, flattened for reading and for tests. */

@@ -46,31 +46,7 @@ export class UnsupportedPlatformError extends NativeSinkError {
   override name = "UnsupportedPlatformError";
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  4: "EINTR",
-  5: "EIO",
-  7: "E2BIG",
-  9: "EBADF",
-  11: "EAGAIN",
-  12: "ENOMEM",
-  13: "EACCES",
-  14: "EFAULT",
-  16: "EBUSY",
-  19: "ENODEV",
-  22: "EINVAL",
-  24: "EMFILE",
-  25: "ENOTTY",
-  28: "ENOSPC",
-  95: "ENOTSUP",
-  98: "EADDRINUSE",
-};
-
-/** `"EACCES (13)"` for 13. */
-export function errnoName(code: number): string {
-  return `${ERRNO_NAMES[code] ?? "errno"} (${code})`;
-}
+export { errnoName } from "../ffi/errno.ts";
 
 /** An ETW provider call failed (the message names the Win32 error). */
 export class EtwError extends NativeSinkError {

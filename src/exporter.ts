@@ -14,8 +14,8 @@ import {
 import { copyStats, emptyStats, type ExporterStats, RateLimitedLog } from "./diagnostics.ts";
 import { EnvelopeCache, type MetricEnvelope } from "./encoder/envelope.ts";
 import { PointEncoder } from "./encoder/event.ts";
-import { createSink, type SinkChoice, type SinkOptions } from "./select.ts";
-import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./sink.ts";
+import { createSink, type SinkChoice, type SinkOptions } from "./sinks/select.ts";
+import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./sinks/sink.ts";
 
 /** How sums and histograms aggregate over time. */
 export type TemporalityPreference =

@@ -1,4 +1,4 @@
-/// <reference types="../ffi/bun_ffi.d.ts" />
+/// <reference types="./bun_test.d.ts" />
 // deno-lint-ignore-file no-explicit-any -- decoded protobuf shapes are checked field by field
 import assert from "node:assert/strict";
 import { equals, fromBinary } from "@bufbuild/protobuf";
@@ -7,7 +7,8 @@ import { AggregationTemporality, type ResourceMetrics } from "@opentelemetry/sdk
 import {
   ExportMetricsServiceRequestSchema,
 } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
-import { decodeMetricsPayload, flattenRequest, MemorySink, NativeMetricsExporter } from "../mod.ts";
+import { MemorySink, NativeMetricsExporter } from "../mod.ts";
+import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, RESOURCE_ATTRIBUTES } from "./workload.ts";
 

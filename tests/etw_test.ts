@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cString, ffi, platform } from "../ffi/mod.ts";
-import {
-  decodeMetricsPayload,
-  EtwError,
-  EtwSink,
-  flattenRequest,
-  MemorySink,
-  NativeMetricsExporter,
-} from "../mod.ts";
+import { EtwError, EtwSink, MemorySink, NativeMetricsExporter } from "../mod.ts";
+import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { env, test, testUnless } from "./harness.ts";
 import { collectWorkload, paddedPoint } from "./workload.ts";
 

@@ -6,13 +6,8 @@ import {
   PeriodicExportingMetricReader,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import {
-  decodeMetricsPayload,
-  flattenRequest,
-  MemorySink,
-  NativeMetricsExporter,
-  type NativeSink,
-} from "../mod.ts";
+import { MemorySink, NativeMetricsExporter, type NativeSink } from "../mod.ts";
+import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { RateLimitedLog } from "../src/diagnostics.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, recordWorkload, workloadProvider } from "./workload.ts";

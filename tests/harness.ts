@@ -1,3 +1,4 @@
+/// <reference types="./bun_test.d.ts" />
 /**
  * One test API for `deno test` and `bun test`, so every test file runs under both.
  * A skipped test prints why.

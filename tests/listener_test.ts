@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseRingBufferPage } from "../mod.ts";
-import type { CapturedEvent } from "../src/listener/tracefs.ts";
+import { parseRingBufferPage } from "../src/listener/mod.ts";
+import type { CapturedEvent } from "../src/listener/listener.ts";
 import { test } from "./harness.ts";
 
 /** A record as the kernel stores it: common fields, protocol, version, rel_loc, data, padding. */

@@ -5,15 +5,15 @@ import {
   NativeMetricsExporter,
   type NativeSink,
   OTLP_METRICS_DEFINITION,
-  parseUserEventsWrite,
   TracefsNotFoundError,
   UserEventsSink,
   UserEventsUnavailableError,
   WRITE_NOT_LISTENING,
   WRITE_OK,
 } from "../mod.ts";
+import { parseUserEventsWrite } from "../src/decode.ts";
 import { UserEventsWriter } from "../src/sinks/user_events/sink.ts";
-import { tracefsFromMounts } from "../src/sinks/user_events/tracefs.ts";
+import { tracefsFromMounts } from "../src/sinks/user_events/discovery.ts";
 import { readSmallFile } from "../ffi/libc.ts";
 import { test } from "./harness.ts";
 import { collectWorkload } from "./workload.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type NativeSink, WRITE_OK } from "../sink.ts";
+import { type NativeSink, WRITE_OK } from "./sink.ts";
 
 /** Options of {@linkcode MemorySink}. */
 export interface MemorySinkOptions {

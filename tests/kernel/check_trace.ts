@@ -4,7 +4,7 @@
  * and attributes. Usage: bun tests/kernel/check_trace.ts <trace.txt>
  */
 import { readFileSync } from "node:fs";
-import { decodeMetricsPayload, flattenRequest } from "../../mod.ts";
+import { decodeMetricsPayload, flattenRequest } from "../../src/decode.ts";
 
 const path = (globalThis as unknown as { process: { argv: string[] } }).process.argv[2]!;
 const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.includes("otlp_metrics:"));

@@ -9,19 +9,17 @@ import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { AggregationTemporality, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { cString, errno, libc, NativeBlock, readSmallFile } from "../../ffi/mod.ts";
 import {
-  type CapturedEvent,
-  decodeMetricsPayload,
   EventDefinitionConflictError,
-  flattenRequest,
   MemorySink,
   NativeMetricsExporter,
   type NativeSink,
-  TracefsListener,
   UserEventsSink,
 } from "../../mod.ts";
+import { decodeMetricsPayload, flattenRequest } from "../../src/decode.ts";
+import { type CapturedEvent, TracefsListener } from "../../src/listener/mod.ts";
 import { ExportMetricsServiceRequestSchema } from "../../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { registerOtlpMetrics, unregisterOtlpMetrics } from "../../src/sinks/user_events/sink.ts";
-import { openUserEventsData } from "../../src/sinks/user_events/tracefs.ts";
+import { openUserEventsData } from "../../src/sinks/user_events/discovery.ts";
 import { runtimeName, testUnless } from "../harness.ts";
 import {
   collectWorkload,

@@ -7,7 +7,7 @@
 import { ADVAPI32_PATH, ADVAPI32_SYMBOLS, ffi, NativeBlock } from "../../../ffi/mod.ts";
 import type { FfiLibrary } from "../../../ffi/types.ts";
 import { EtwError } from "../../errors.ts";
-import { type NativeSink, WRITE_OK } from "../../sink.ts";
+import { type NativeSink, WRITE_OK } from "../sink.ts";
 import {
   DESCRIPTOR_TYPE_EVENT_METADATA,
   DESCRIPTOR_TYPE_NONE,

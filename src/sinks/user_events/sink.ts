@@ -3,14 +3,14 @@
  *
  * @module
  */
-import { cString, errno, libc, NativeBlock } from "../../../ffi/mod.ts";
+import { cString, Errno, errno, libc, NativeBlock } from "../../../ffi/mod.ts";
 import {
   errnoName,
   EventDefinitionConflictError,
   RegistrationError,
   UserEventsPermissionError,
 } from "../../errors.ts";
-import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "../../sink.ts";
+import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "../sink.ts";
 import {
   DIAG_IOCSREG,
   DIAG_IOCSUNREG,
@@ -22,7 +22,7 @@ import {
   USER_UNREG_SIZE,
   writeEventHeader,
 } from "./abi.ts";
-import { openUserEventsData } from "./tracefs.ts";
+import { openUserEventsData } from "./discovery.ts";
 
 /** Options of {@linkcode UserEventsSink}. */
 export interface UserEventsSinkOptions {
@@ -44,7 +44,7 @@ const UNREG_OFFSET = 40; // struct user_unreg
 const IOV_OFFSET = 64; // struct iovec { u64 base; u64 len; }
 const NAME_OFFSET = 80; // the definition, NUL-terminated (≤ 512 bytes)
 const STAGING_OFFSET = 640;
-const EBADF = 9, EADDRINUSE = 98, EACCES = 13, EPERM = 1;
+const { EBADF, EADDRINUSE, EACCES, EPERM } = Errno;
 const TWO_32 = 4294967296;
 
 /**

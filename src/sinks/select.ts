@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { platform } from "../ffi/runtime.ts";
-import { UnsupportedPlatformError } from "./errors.ts";
+import { platform } from "../../ffi/runtime.ts";
+import { UnsupportedPlatformError } from "../errors.ts";
 import type { NativeSink } from "./sink.ts";
-import { EtwSink, type EtwSinkOptions } from "./sinks/etw/sink.ts";
-import { UserEventsSink, type UserEventsSinkOptions } from "./sinks/user_events/sink.ts";
+import { EtwSink, type EtwSinkOptions } from "./etw/sink.ts";
+import { UserEventsSink, type UserEventsSinkOptions } from "./user_events/sink.ts";
 
 /** A sink by name. */
 export type SinkChoice = "auto" | "user_events" | "etw";

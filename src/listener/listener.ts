@@ -5,13 +5,25 @@
  *
  * @module
  */
-import { cString, errno, libc, readSmallFile } from "../../ffi/mod.ts";
+import {
+  cString,
+  Errno,
+  errno,
+  libc,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
+  readSmallFile,
+} from "../../ffi/mod.ts";
 import { errnoName, NativeSinkError } from "../errors.ts";
-import { parseOtlpMetricsRecord } from "../decode.ts";
-import { DEFAULT_TRACEFS } from "../sinks/user_events/tracefs.ts";
+import { type CapturedEvent, parseRingBufferPage } from "./ring_buffer.ts";
 
-const O_RDONLY = 0, O_WRONLY = 1, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-const EAGAIN = 11, ENOENT = 2, EEXIST = 17;
+import { DEFAULT_TRACEFS } from "../sinks/user_events/discovery.ts";
+
+export type { CapturedEvent };
+
+const { EAGAIN, ENOENT, EEXIST } = Errno;
 const PAGE = 4096;
 
 /** Options of {@linkcode TracefsListener.open}. */
@@ -24,22 +36,6 @@ export interface TracefsListenerOptions {
   bufferSizeKb?: number;
   /** The event (default `otlp_metrics`, which must exist: registered or pre-created). */
   event?: string;
-}
-
-/** One captured event. */
-export interface CapturedEvent {
-  /** The CPU whose buffer held it. */
-  cpu: number;
-  /** Ring-buffer timestamp (trace clock units, `local`: ns). */
-  timestamp: bigint;
-  /** The writer's thread id. */
-  tid: number;
-  /** The `protocol` field (0 = OTLP protobuf). */
-  protocol: number;
-  /** The `version` field. */
-  version: string;
-  /** The OTLP payload. */
-  payload: Uint8Array;
 }
 
 function writeFile(path: string, text: string): void {
@@ -62,7 +58,7 @@ function writeFile(path: string, text: string): void {
  *
  * @example
  * ```ts ignore
- * import { TracefsListener } from "./tracefs.ts";
+ * import { TracefsListener } from "./listener.ts";
  * const listener = TracefsListener.open();
  * // ... export ...
  * for (const event of listener.poll()) console.log(event.payload.length);
@@ -165,65 +161,4 @@ export class TracefsListener {
     } catch { /* the instance goes away below anyway */ }
     c.rmdir(cString(this.directory));
   }
-}
-
-/**
- * Parses one ring-buffer page read from `trace_pipe_raw` (`kernel/trace/ring_buffer.c`),
- * appending the `otlp_metrics` records of event `eventId` to `out`. Returns whether the page
- * reports events lost to buffer overruns.
- */
-export function parseRingBufferPage(
-  page: Uint8Array,
-  cpu: number,
-  eventId: number,
-  out: CapturedEvent[],
-): boolean {
-  if (page.length < 16) return false;
-  const v = new DataView(page.buffer, page.byteOffset, page.byteLength);
-  let time = v.getBigUint64(0, true);
-  const commit = v.getUint32(8, true);
-  const end = Math.min(16 + (commit & 0x3fffffff), page.length);
-  let at = 16;
-  while (at + 4 <= end) {
-    const header = v.getUint32(at, true);
-    const typeLen = header & 0x1f;
-    const delta = BigInt(header >>> 5);
-    if (typeLen === 29) { // padding; a zero delta ends the page
-      if (delta === 0n) break;
-      at += 4 + v.getUint32(at + 4, true);
-      continue;
-    }
-    if (typeLen === 30) { // time extend
-      time += (BigInt(v.getUint32(at + 4, true)) << 27n) | delta;
-      at += 8;
-      continue;
-    }
-    if (typeLen === 31) { // absolute timestamp
-      time = (BigInt(v.getUint32(at + 4, true)) << 27n) | delta;
-      at += 8;
-      continue;
-    }
-    time += delta;
-    let dataStart: number, dataLength: number;
-    if (typeLen === 0) {
-      dataLength = v.getUint32(at + 4, true) - 4;
-      dataStart = at + 8;
-    } else {
-      dataLength = typeLen * 4;
-      dataStart = at + 4;
-    }
-    const record = page.subarray(dataStart, dataStart + dataLength);
-    at = dataStart + dataLength;
-    if (record.length < 24 || (record[0]! | (record[1]! << 8)) !== eventId) continue;
-    const parsed = parseOtlpMetricsRecord(record);
-    out.push({
-      cpu,
-      timestamp: time,
-      tid: new DataView(record.buffer, record.byteOffset, record.byteLength).getInt32(4, true),
-      protocol: parsed.protocol,
-      version: parsed.version,
-      payload: parsed.payload.slice(),
-    });
-  }
-  return (commit & 0x80000000) !== 0;
 }

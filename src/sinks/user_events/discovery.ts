@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { cString, errno, libc, readSmallFile } from "../../../ffi/mod.ts";
+import {
+  cString,
+  Errno,
+  errno,
+  libc,
+  O_CLOEXEC,
+  O_WRONLY,
+  readSmallFile,
+} from "../../../ffi/mod.ts";
 import {
   errnoName,
   TracefsNotFoundError,
@@ -11,8 +19,7 @@ import {
   UserEventsUnavailableError,
 } from "../../errors.ts";
 
-const O_WRONLY = 1, O_CLOEXEC = 0x80000;
-const ENOENT = 2, EACCES = 13, EPERM = 1;
+const { ENOENT, EACCES, EPERM } = Errno;
 
 /** The default tracefs mount point. */
 export const DEFAULT_TRACEFS = "/sys/kernel/tracing";

@@ -1,0 +1,84 @@
+/**
+ * The kernel's ring-buffer pages as `per_cpu/cpuN/trace_pipe_raw` delivers them
+ * (`kernel/trace/ring_buffer.c`), parsed into `otlp_metrics` records.
+ *
+ * @module
+ */
+import { parseOtlpMetricsRecord } from "../sinks/user_events/records.ts";
+
+/** One captured event. */
+export interface CapturedEvent {
+  /** The CPU whose buffer held it. */
+  cpu: number;
+  /** Ring-buffer timestamp (trace clock units, `local`: ns). */
+  timestamp: bigint;
+  /** The writer's thread id. */
+  tid: number;
+  /** The `protocol` field (0 = OTLP protobuf). */
+  protocol: number;
+  /** The `version` field. */
+  version: string;
+  /** The OTLP payload. */
+  payload: Uint8Array;
+}
+
+/**
+ * Parses one ring-buffer page read from `trace_pipe_raw` (`kernel/trace/ring_buffer.c`),
+ * appending the `otlp_metrics` records of event `eventId` to `out`. Returns whether the page
+ * reports events lost to buffer overruns.
+ */
+export function parseRingBufferPage(
+  page: Uint8Array,
+  cpu: number,
+  eventId: number,
+  out: CapturedEvent[],
+): boolean {
+  if (page.length < 16) return false;
+  const v = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  let time = v.getBigUint64(0, true);
+  const commit = v.getUint32(8, true);
+  const end = Math.min(16 + (commit & 0x3fffffff), page.length);
+  let at = 16;
+  while (at + 4 <= end) {
+    const header = v.getUint32(at, true);
+    const typeLen = header & 0x1f;
+    const delta = BigInt(header >>> 5);
+    if (typeLen === 29) { // padding; a zero delta ends the page
+      if (delta === 0n) break;
+      at += 4 + v.getUint32(at + 4, true);
+      continue;
+    }
+    if (typeLen === 30) { // time extend
+      time += (BigInt(v.getUint32(at + 4, true)) << 27n) | delta;
+      at += 8;
+      continue;
+    }
+    if (typeLen === 31) { // absolute timestamp
+      time = (BigInt(v.getUint32(at + 4, true)) << 27n) | delta;
+      at += 8;
+      continue;
+    }
+    time += delta;
+    let dataStart: number, dataLength: number;
+    if (typeLen === 0) {
+      dataLength = v.getUint32(at + 4, true) - 4;
+      dataStart = at + 8;
+    } else {
+      dataLength = typeLen * 4;
+      dataStart = at + 4;
+    }
+    const record = page.subarray(dataStart, dataStart + dataLength);
+    at = dataStart + dataLength;
+    if (record.length < 24 || (record[0]! | (record[1]! << 8)) !== eventId) continue;
+    const parsed = parseOtlpMetricsRecord(record);
+    out.push({
+      cpu,
+      timestamp: time,
+      tid: new DataView(record.buffer, record.byteOffset, record.byteLength).getInt32(4, true),
+      protocol: parsed.protocol,
+      version: parsed.version,
+      payload: parsed.payload.slice(),
+    });
+  }
+  return (commit & 0x80000000) !== 0;
+}
