@@ -50,9 +50,8 @@ export class NullSink implements NativeSink {
   }
 
   write(start: number, end: number): number {
-    const result = this.writer.writeEvent(start, end);
-    if (result >= 0) return WRITE_OK;
-    return result === -EBADF ? WRITE_NOT_LISTENING : -result;
+    const code = this.writer.writeEvent(start, end);
+    return code === 0 ? WRITE_OK : code === EBADF ? WRITE_NOT_LISTENING : code;
   }
 
   describeError(code: number): string {

@@ -8,12 +8,20 @@
 /** The event definition, token for token the one the Rust crate registers. */
 export const OTLP_METRICS_DEFINITION =
   "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;";
-/** The event's name, as tracefs shows it under `events/user_events/`. */
-export const OTLP_METRICS_EVENT = "otlp_metrics";
 /** `protocol` field value: OTLP protobuf. */
 export const PROTOCOL_OTLP_PROTOBUF = 0;
 /** `version` field: eight ASCII bytes, no NUL. */
 export const EVENT_VERSION = "v0.19.00";
+/**
+ * {@linkcode EVENT_VERSION} as the two little-endian 32-bit words the header stores: derived from
+ * the string, so the constant is what writes the bytes.
+ */
+const [VERSION_LOW, VERSION_HIGH] = (() => {
+  const bytes = new TextEncoder().encode(EVENT_VERSION);
+  if (bytes.length !== 8) throw new Error("EVENT_VERSION must be 8 ASCII bytes");
+  const v = new DataView(bytes.buffer);
+  return [v.getUint32(0, true), v.getUint32(4, true)];
+})();
 /** Bytes in front of the payload: write_index, protocol, version, rel_loc. */
 export const EVENT_HEADER_SIZE = 20;
 
@@ -44,8 +52,8 @@ export function writeEventHeader(
   const at = payloadStart - EVENT_HEADER_SIZE;
   view.setUint32(at, writeIndex, true);
   view.setUint32(at + 4, PROTOCOL_OTLP_PROTOBUF, true);
-  view.setUint32(at + 8, 0x312e3076, true); // "v0.1"
-  view.setUint32(at + 12, 0x30302e39, true); // "9.00"
+  view.setUint32(at + 8, VERSION_LOW, true);
+  view.setUint32(at + 12, VERSION_HIGH, true);
   // __rel_loc: length in the high 16 bits, offset 0 from the end of this field.
   view.setUint32(at + 16, (payloadLength << 16) >>> 0, true);
 }

@@ -3,21 +3,14 @@
  *
  * @module
  */
-import {
-  cString,
-  Errno,
-  errno,
-  libc,
-  O_CLOEXEC,
-  O_WRONLY,
-  readSmallFile,
-} from "../../../ffi/mod.ts";
+import { Errno, O_CLOEXEC, O_WRONLY } from "../../../ffi/mod.ts";
 import {
   errnoName,
   TracefsNotFoundError,
   UserEventsPermissionError,
   UserEventsUnavailableError,
 } from "../../errors.ts";
+import { libcSyscalls, type UserEventsSyscalls } from "./syscalls.ts";
 
 const { ENOENT, EACCES, EPERM } = Errno;
 
@@ -57,17 +50,19 @@ export interface OpenedUserEvents {
  * @throws {UserEventsUnavailableError} tracefs has no `user_events_data`
  * @throws {UserEventsPermissionError} EACCES / EPERM
  */
-export function openUserEventsData(dir?: string): OpenedUserEvents {
-  const mounts = readSmallFile("/proc/mounts").text;
+export function openUserEventsData(
+  dir?: string,
+  sys: UserEventsSyscalls = libcSyscalls(),
+): OpenedUserEvents {
+  const mounts = sys.readFile("/proc/mounts").text;
   const mounted = mounts === undefined ? undefined : tracefsFromMounts(mounts);
   const candidates = dir !== undefined ? [dir] : [DEFAULT_TRACEFS, ...(mounted ?? [])];
-  const c = libc();
   let missingIn: string | undefined;
   for (const candidate of new Set(candidates)) {
     const path = `${candidate}/user_events_data`;
-    const fd = c.open(cString(path), O_WRONLY | O_CLOEXEC);
+    const fd = sys.open(path, O_WRONLY | O_CLOEXEC);
     if (fd >= 0) return { fd, tracefs: candidate };
-    const code = errno();
+    const code = sys.errno();
     if (code === EACCES || code === EPERM) {
       throw new UserEventsPermissionError(
         `Permission denied opening ${path} (${errnoName(code)}): writing user_events needs root, ` +

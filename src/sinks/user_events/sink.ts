@@ -23,6 +23,7 @@ import {
   writeEventHeader,
 } from "./abi.ts";
 import { openUserEventsData } from "./discovery.ts";
+import { libcSyscalls, type UserEventsSyscalls } from "./syscalls.ts";
 
 /** Options of {@linkcode UserEventsSink}. */
 export interface UserEventsSinkOptions {
@@ -34,6 +35,11 @@ export interface UserEventsSinkOptions {
   maxPayloadSize?: number;
   /** The tracefs directory (default: `/sys/kernel/tracing`, then `/proc/mounts`). */
   tracefs?: string;
+  /**
+   * The native calls to make (default: libc). For tests that inject faults at the FFI
+   * boundary; the arena is always real native memory.
+   */
+  syscalls?: UserEventsSyscalls;
 }
 
 // Arena layout. The enable word must never move or be freed while registered: it lives in
@@ -44,7 +50,9 @@ const UNREG_OFFSET = 40; // struct user_unreg
 const IOV_OFFSET = 64; // struct iovec { u64 base; u64 len; }
 const NAME_OFFSET = 80; // the definition, NUL-terminated (≤ 512 bytes)
 const STAGING_OFFSET = 640;
-const { EBADF, EADDRINUSE, EACCES, EPERM } = Errno;
+const { EBADF, EINTR, EADDRINUSE, EACCES, EPERM } = Errno;
+/** Attempts of a write interrupted by a signal before it wrote anything. */
+const EINTR_ATTEMPTS = 3;
 const TWO_32 = 4294967296;
 
 /**
@@ -65,15 +73,20 @@ export class UserEventsWriter {
   /** Address of `staging[0]` as 32-bit halves, so a write needs no 64-bit arithmetic. */
   readonly #stagingLo: number;
   readonly #stagingHi: number;
-  readonly #enable: Uint32Array;
-  readonly #writev: (fd: number, iov: bigint | number, count: number) => number;
+  readonly #writev: (fd: number, iov: bigint, count: number) => number;
+  readonly #errno: () => number;
   /** The file descriptor written to; -1 once closed. */
   fd: number;
   /** The index the kernel assigned at registration. */
   writeIndex: number;
 
   /** Allocates the arena for payloads up to `maxPayloadSize` and writes to `fd`. */
-  constructor(fd: number, writeIndex: number, maxPayloadSize: number) {
+  constructor(
+    fd: number,
+    writeIndex: number,
+    maxPayloadSize: number,
+    sys: UserEventsSyscalls = libcSyscalls(),
+  ) {
     // Twice the limit: the envelope reserve sits in front of the body, and a point over the
     // limit must still be measured exactly (beyond this it spills to the heap, see ProtoWriter).
     const stagingSize = EVENT_HEADER_SIZE + 2 * maxPayloadSize + 1024;
@@ -82,24 +95,19 @@ export class UserEventsWriter {
     this.staging = new Uint8Array(buffer, STAGING_OFFSET, stagingSize);
     this.#view = new DataView(buffer, STAGING_OFFSET, stagingSize);
     this.#iov = new Uint32Array(buffer, IOV_OFFSET, 4);
-    this.#enable = new Uint32Array(buffer, ENABLE_OFFSET, 1);
     this.#iovAddress = this.arena.at(IOV_OFFSET);
     const stagingAddress = this.arena.at(STAGING_OFFSET);
     this.#stagingLo = Number(stagingAddress & 0xffffffffn);
     this.#stagingHi = Number(stagingAddress >> 32n);
-    this.#writev = libc().writev;
+    this.#writev = sys.writev;
+    this.#errno = sys.errno;
     this.fd = fd;
     this.writeIndex = writeIndex;
   }
 
-  /** The enable word's value (bit 0 set while any listener is attached). */
-  get enableWord(): number {
-    return this.#enable[0]!;
-  }
-
   /**
-   * Writes `staging[start, end)` as one event (header written in front of it).
-   * Returns bytes written, or -errno.
+   * Writes `staging[start, end)` as one event (header written in front of it). Returns 0, or
+   * the errno of the failed `writev` (a write interrupted by a signal is retried).
    */
   writeEvent(start: number, end: number): number {
     const length = end - start;
@@ -115,8 +123,11 @@ export class UserEventsWriter {
     iov[0] = lo;
     iov[1] = hi;
     iov[2] = length + EVENT_HEADER_SIZE;
-    const written = this.#writev(this.fd, this.#iovAddress, 1);
-    return written < 0 ? -errno() : written;
+    for (let attempt = 1;; attempt++) {
+      if (this.#writev(this.fd, this.#iovAddress, 1) >= 0) return 0;
+      const code = this.#errno();
+      if (code !== EINTR || attempt === EINTR_ATTEMPTS) return code;
+    }
   }
 }
 
@@ -138,8 +149,14 @@ export class UserEventsSink implements NativeSink {
   readonly staging: Uint8Array;
   /** The tracefs directory in use. */
   readonly tracefs: string;
+  /**
+   * Whether {@linkcode shutdown} had to leave the native memory allocated because unregistering
+   * failed (the kernel may still write the enable word there): a deliberate, bounded leak.
+   */
+  leaked = false;
   readonly #writer: UserEventsWriter;
   readonly #enable: Uint32Array;
+  readonly #sys: UserEventsSyscalls;
   #registered = false;
 
   /**
@@ -157,14 +174,15 @@ export class UserEventsSink implements NativeSink {
       );
     }
     this.maxPayloadSize = limit;
-    const opened = openUserEventsData(options.tracefs);
+    const sys = this.#sys = options.syscalls ?? libcSyscalls();
+    const opened = openUserEventsData(options.tracefs, sys);
     this.tracefs = opened.tracefs;
     let writer: UserEventsWriter | undefined;
     try {
-      writer = new UserEventsWriter(opened.fd, -1, limit);
-      writer.writeIndex = registerOtlpMetrics(opened.fd, writer.arena, this.tracefs);
+      writer = new UserEventsWriter(opened.fd, -1, limit, sys);
+      writer.writeIndex = registerOtlpMetrics(opened.fd, writer.arena, this.tracefs, sys);
     } catch (error) {
-      libc().close(opened.fd);
+      sys.close(opened.fd);
       writer?.arena.free(); // never registered, so the kernel holds no pointer into it
       throw error;
     }
@@ -180,10 +198,10 @@ export class UserEventsSink implements NativeSink {
 
   write(start: number, end: number): number {
     if (!this.#registered) return EBADF;
-    const result = this.#writer.writeEvent(start, end);
-    if (result >= 0) return WRITE_OK;
-    // EBADF: the last listener detached between the enable check and the write.
-    return result === -EBADF ? WRITE_NOT_LISTENING : -result;
+    const code = this.#writer.writeEvent(start, end);
+    // EBADF: the last listener detached between the enable check and the write (the kernel
+    // checks for a probe, not our enable word).
+    return code === 0 ? WRITE_OK : code === EBADF ? WRITE_NOT_LISTENING : code;
   }
 
   describeError(code: number): string {
@@ -209,10 +227,11 @@ export class UserEventsSink implements NativeSink {
     this.#registered = false;
     const writer = this.#writer;
     const arena = writer.arena;
-    const rc = unregisterOtlpMetrics(writer.fd, arena);
-    libc().close(writer.fd);
+    const rc = unregisterOtlpMetrics(writer.fd, arena, this.#sys);
+    this.#sys.close(writer.fd);
     writer.fd = -1;
     if (rc === 0) arena.free();
+    else this.leaked = true;
   }
 }
 
@@ -220,19 +239,28 @@ export class UserEventsSink implements NativeSink {
  * `DIAG_IOCSUNREG` for the enable word at the start of `arena`: afterwards the kernel never
  * writes to it again. Returns 0 or the errno.
  */
-export function unregisterOtlpMetrics(fd: number, arena: NativeBlock): number {
+export function unregisterOtlpMetrics(
+  fd: number,
+  arena: NativeBlock,
+  sys: UserEventsSyscalls = libcSyscalls(),
+): number {
   const v = arena.view;
   v.setUint32(UNREG_OFFSET, USER_UNREG_SIZE, true);
   v.setUint8(UNREG_OFFSET + 4, 0); // disable_bit
   v.setBigUint64(UNREG_OFFSET + 8, arena.at(ENABLE_OFFSET), true);
-  return libc().ioctl(fd, DIAG_IOCSUNREG, arena.at(UNREG_OFFSET)) === 0 ? 0 : errno();
+  return sys.ioctl(fd, DIAG_IOCSUNREG, arena.at(UNREG_OFFSET)) === 0 ? 0 : sys.errno();
 }
 
 /**
  * Registers `otlp_metrics` on `fd` with the enable word at the start of `arena` (which must be
  * at least 640 bytes); returns the write index.
  */
-export function registerOtlpMetrics(fd: number, arena: NativeBlock, tracefs: string): number {
+export function registerOtlpMetrics(
+  fd: number,
+  arena: NativeBlock,
+  tracefs: string,
+  sys: UserEventsSyscalls = libcSyscalls(),
+): number {
   const name = cString(OTLP_METRICS_DEFINITION);
   arena.bytes.set(name, NAME_OFFSET);
   const v = arena.view;
@@ -242,9 +270,9 @@ export function registerOtlpMetrics(fd: number, arena: NativeBlock, tracefs: str
   v.setUint16(REG_OFFSET + 6, 0, true); // flags
   v.setBigUint64(REG_OFFSET + 8, arena.at(ENABLE_OFFSET), true); // enable_addr
   v.setBigUint64(REG_OFFSET + 16, arena.at(NAME_OFFSET), true); // name_args
-  const rc = libc().ioctl(fd, DIAG_IOCSREG, arena.at(REG_OFFSET));
+  const rc = sys.ioctl(fd, DIAG_IOCSREG, arena.at(REG_OFFSET));
   if (rc === 0) return v.getUint32(REG_OFFSET + 24, true); // write_index
-  const code = errno();
+  const code = sys.errno();
   if (code === EADDRINUSE) {
     throw new EventDefinitionConflictError(
       `An event "otlp_metrics" with another definition is already registered ` +
