@@ -21,6 +21,7 @@ import { ExportMetricsServiceRequestSchema } from "../../proto/gen/opentelemetry
 import { registerOtlpMetrics, unregisterOtlpMetrics } from "../../src/sinks/user_events/sink.ts";
 import { openUserEventsData } from "../../src/sinks/user_events/discovery.ts";
 import { runtimeName, testUnless } from "../harness.ts";
+import { hex } from "../hex.ts";
 import {
   collectWorkload,
   ManualReader,
@@ -46,7 +47,6 @@ async function until(what: string, check: () => boolean, ms = 3000): Promise<voi
   }
 }
 const eventExists = () => readSmallFile(`${EVENT_DIR}/id`).text !== undefined;
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /** Raw registration of any definition, for the conflict test. */
 function rawRegister(fd: number, definition: string): { arena: NativeBlock; rc: number } {
@@ -183,7 +183,7 @@ test(`[${runtimeName}] a known workload: every point arrives exactly once, decod
         assert.equal(e.version, "v0.19.00");
       }
       // byte-identical to what the encoder produced, each exactly once
-      assert.deepEqual(events.map((e) => hexOf(e.payload)).sort(), memory.events.map(hexOf).sort());
+      assert.deepEqual(events.map((e) => hex(e.payload)).sort(), memory.events.map(hex).sort());
       // and the same points as the official serializer's whole request
       const official = flattenRequest(
         fromBinary(
@@ -194,7 +194,7 @@ test(`[${runtimeName}] a known workload: every point arrives exactly once, decod
       const key = (p: unknown) =>
         JSON.stringify(
           p,
-          (_k, v) => typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? hexOf(v) : v,
+          (_k, v) => typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? hex(v) : v,
         );
       const ours = events.map((e) => flattenRequest(decodeMetricsPayload(e.payload))).map((f) => {
         assert.equal(f.length, 1);
