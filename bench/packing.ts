@@ -11,9 +11,8 @@
  * @module
  */
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { EnvelopeCache, type MetricEnvelope, prefixKey } from "../src/encoder/envelope.ts";
+import { EnvelopeCache, Frame, type MetricEnvelope } from "../src/encoder/envelope.ts";
 import { PointEncoder } from "../src/encoder/event.ts";
-import { varintSize } from "../src/encoder/wire.ts";
 import type { NativeSink } from "../src/sinks/sink.ts";
 
 type AnyPoint = Parameters<PointEncoder["encode"]>[1];
@@ -32,6 +31,7 @@ export class PackingExporter {
   readonly #sink: NativeSink;
   readonly #encoder: PointEncoder;
   readonly #envelopes = new EnvelopeCache();
+  readonly #frame = new Frame();
 
   constructor(sink: NativeSink) {
     this.#sink = sink;
@@ -59,18 +59,11 @@ export class PackingExporter {
         let count = 0;
         for (let i = 0; i < points.length; i++) {
           const fieldStart = w.pos;
-          w.ensure(2);
-          w.buf[fieldStart] = 0x0a; // data_points = 1
-          w.pos = fieldStart + 2; // room for a one-byte length
+          w.uint32(0x0a); // Data.data_points = 1, length-delimited
+          const body = w.fork();
           encoder.writeBody(env, points[i] as AnyPoint, i);
-          let length = w.pos - fieldStart - 2;
-          if (length >= 0x80) {
-            const extra = varintSize(length) - 1;
-            w.ensure(extra);
-            w.buf.copyWithin(fieldStart + 2 + extra, fieldStart + 2, w.pos);
-            w.pos += extra;
-          }
-          putVarint(w.buf, fieldStart + 1, length);
+          w.join(body);
+          let length: number;
           if (w.spilled) {
             // Only a point far over every limit gets here (none in the benchmark's data).
             this.stats.dropped += points.length - i + count;
@@ -113,59 +106,25 @@ export class PackingExporter {
   #flush(env: MetricEnvelope, first: number, end: number, count: number): void {
     const w = this.#encoder.writer;
     const b = w.buf;
-    const pointsLength = end - first;
-    let p = end;
-    const tail = env.tail;
-    b.set(tail, p);
-    p += tail.length;
-    const dataLength = pointsLength + env.dataTailLength;
-    const dataSize = varintSize(dataLength);
-    const metricLength = env.metricHead.length + 1 + dataSize + dataLength;
-    const metricSize = varintSize(metricLength);
-    const scopeMetricsLength = env.scope.length + 1 + metricSize + metricLength +
-      env.scopeTailLength;
-    const scopeMetricsSize = varintSize(scopeMetricsLength);
-    const resourceMetricsLength = env.resource.length + 1 + scopeMetricsSize +
-      scopeMetricsLength + (tail.length - env.dataTailLength - env.scopeTailLength);
-    const resourceMetricsSize = varintSize(resourceMetricsLength);
-    // The envelope's prefix without the single point's `data_points` tag and length.
-    const full = env.prefix(
-      prefixKey(resourceMetricsSize, scopeMetricsSize, metricSize, dataSize, 1),
-    );
-    const prefix = full.subarray(0, full.length - 2);
+    b.set(env.tail, end);
+    const frame = this.#frame;
+    env.frame(end - first, frame);
+    const prefix = env.prefix(frame);
     const start = first - prefix.length;
     b.set(prefix, start);
-    let q = start + 1;
-    putVarint(b, q, resourceMetricsLength);
-    q += resourceMetricsSize + env.resource.length + 1;
-    putVarint(b, q, scopeMetricsLength);
-    q += scopeMetricsSize + env.scope.length + 1;
-    putVarint(b, q, metricLength);
-    q += metricSize + env.metricHead.length + 1;
-    putVarint(b, q, dataLength);
-    this.#sink.write(start, p);
+    env.writeLengths(b, start, frame);
+    const stop = end + env.tail.length;
+    this.#sink.write(start, stop);
     this.stats.events++;
     this.stats.points += count;
-    this.stats.bytes += p - start;
+    this.stats.bytes += stop - start;
   }
 }
 
 /** Size of the request carrying point fields of `pointsLength` bytes in the metric of `env`. */
 function payloadSize(env: MetricEnvelope, pointsLength: number): number {
-  const dataLength = pointsLength + env.dataTailLength;
-  const metricLength = env.metricHead.length + 1 + varintSize(dataLength) + dataLength;
-  const scopeMetricsLength = env.scope.length + 1 + varintSize(metricLength) + metricLength +
-    env.scopeTailLength;
-  const resourceMetricsLength = env.resource.length + 1 + varintSize(scopeMetricsLength) +
-    scopeMetricsLength + (env.tail.length - env.dataTailLength - env.scopeTailLength);
-  return 1 + varintSize(resourceMetricsLength) + resourceMetricsLength;
+  env.frame(pointsLength, sizing);
+  return sizing.request;
 }
 
-function putVarint(b: Uint8Array, p: number, value: number): void {
-  let v = value >>> 0;
-  while (v > 0x7f) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[p] = v;
-}
+const sizing = new Frame();

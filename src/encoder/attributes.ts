@@ -1,203 +1,335 @@
 /**
- * OpenTelemetry attributes → repeated `KeyValue`. The SDK hands attribute values through
- * unsanitised (`AnyValue = unknown`), so every JS value gets valid output: the types OTLP has
- * are mapped as `@opentelemetry/otlp-transformer` maps them, and values it cannot represent
- * are dropped and counted instead of being written half-formed.
+ * OpenTelemetry attributes → repeated `KeyValue`, and the cache of encoded attribute sets.
+ *
+ * ## Encoding
+ * The SDK hands attribute values through unsanitised (`AnyValue = unknown`), so every JS value
+ * gets valid output. The types OTLP has are mapped as `@opentelemetry/otlp-transformer` maps
+ * them: string, boolean, integer within ±2^63 (int), other number (double), `Uint8Array` and
+ * its subclasses such as `Buffer` (bytes), array (array_value), plain object — prototype
+ * `Object.prototype` or `null` — (kvlist), `null` / `undefined` (an empty AnyValue); a bigint
+ * within int64 is an int. Values OTLP has no type for (functions, symbols, bigints outside
+ * int64, and objects of any other class: Date, RegExp, Map, Set, Promise, Error, boxed
+ * primitives, ArrayBuffer, DataView, typed arrays other than Uint8Array, class instances) are
+ * dropped and counted as `unsupported`, never written half-formed. A value nested deeper than
+ * {@linkcode MAX_ATTRIBUTE_DEPTH} is dropped as `tooDeep`; a reference to one of its own
+ * ancestors (a cycle) as `cyclic`. Attributes that are not an object (`counter.add(1, 42)`)
+ * are iterated exactly as the official serializer iterates them (`for…in` own keys: none for
+ * numbers and booleans, one per character for a string).
+ *
+ * Work is linear in the output: a value shared many times (a DAG) is written each time, as the
+ * official serializer writes it, but the encoding of a point stops as soon as it outgrows the
+ * writer's home buffer (the sink's staging memory, larger than any payload limit): the writer
+ * is then `spilled` and the exporter drops the point as oversize.
+ *
+ * ## The cache ({@linkcode AttributeSetCache})
+ * - **What**: the bytes of one point's whole attribute set (every `tag length KeyValue`), plus
+ *   the exact sequence of own enumerable `(key, value)` pairs they were encoded from.
+ * - **Keyed by**: the point's position in its metric stream (`dataPoints[i]`; the SDK lists a
+ *   stream's series in the same order collection after collection) and the field tag. The
+ *   position only says where to look; it never decides what is written.
+ * - **Valid when**: the set about to be written has the very same pairs, in the same order,
+ *   each key and value `===` to the remembered one, and the same tag. Only sets whose values
+ *   are all strings, booleans, numbers other than NaN, `null` or `undefined` are remembered.
+ * - **Why it cannot go stale**: the encoding of such a sequence is a function of the sequence
+ *   alone (it reads nothing else: not the object's identity, class or history), and `===`
+ *   implies the same encoding for these values (equal strings are equal UTF-16, hence equal
+ *   UTF-8; `0 === -0` and both are written as int 0; NaN, the one value unequal to itself, is
+ *   never remembered). So a validated hit writes exactly the bytes a fresh encode would. An
+ *   object mutated between collections fails validation and is encoded afresh; so does a new
+ *   object with other values. A new object with the same values (fresh literals with
+ *   repeating values, the common case with delta temporality) is a hit.
+ * - **Bounded**: one entry per position of a stream, at most {@linkcode MAX_CACHED_POSITIONS}
+ *   positions, each at most {@linkcode MAX_CACHED_SET_BYTES} bytes and
+ *   {@linkcode MAX_CACHED_SET_KEYS} pairs; an entry is overwritten in place by the next set at
+ *   its position. So memory depends on the number of series per stream, never on the number
+ *   of distinct values seen (a million distinct values leave as many entries as positions).
  *
  * @module
  */
-import { type ProtoWriter, putVarint, varintSize } from "./wire.ts";
+import { AnyValue, KeyValue, List } from "./fields.ts";
+import { type ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.ts";
 
-/** Deepest nesting of arrays and maps that is encoded; deeper values (and cycles) are dropped. */
+/** Deepest nesting of arrays and maps that is encoded; deeper values are dropped. */
 export const MAX_ATTRIBUTE_DEPTH = 16;
+/** Positions per metric stream whose attribute sets are cached. */
+export const MAX_CACHED_POSITIONS = 65536;
+/** Largest attribute set (bytes, all tags and lengths included) that is cached. */
+export const MAX_CACHED_SET_BYTES = 512;
+/** Most pairs an attribute set may have to be cached. */
+export const MAX_CACHED_SET_KEYS = 32;
 
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
 const BIG_MIN_INT64 = -(2n ** 63n);
 const BIG_MAX_INT64 = 2n ** 63n - 1n;
 const hasOwn = Object.prototype.hasOwnProperty;
+const getPrototypeOf = Object.getPrototypeOf;
+const objectPrototype = Object.prototype;
 
-/** Counts of attribute values that could not be encoded, by reason. */
+const LEN = WireType.LengthDelimited;
+const KEY_TAG = tag(KeyValue.key, LEN);
+const VALUE_TAG = tag(KeyValue.value, LEN);
+const STRING_TAG = tag(AnyValue.string, LEN);
+const BOOL_TAG = tag(AnyValue.bool, WireType.Varint);
+const INT_TAG = tag(AnyValue.int, WireType.Varint);
+const DOUBLE_TAG = tag(AnyValue.double, WireType.Bit64);
+const ARRAY_TAG = tag(AnyValue.array, LEN);
+const KVLIST_TAG = tag(AnyValue.kvlist, LEN);
+const BYTES_TAG = tag(AnyValue.bytes, LEN);
+const VALUES_TAG = tag(List.values, LEN);
+
+/** Counts of attribute values that were not written, by reason. */
 export interface AttributeDropCounts {
-  /** Functions, symbols, and bigints outside int64: OTLP has no such value. */
+  /**
+   * Values OTLP has no type for: functions, symbols, bigints outside int64, and objects that
+   * are not plain objects, arrays or `Uint8Array`s (Date, Map, class instances, …).
+   */
   unsupported: number;
-  /** Nesting deeper than {@linkcode MAX_ATTRIBUTE_DEPTH}, including cyclic structures. */
+  /** Nesting deeper than {@linkcode MAX_ATTRIBUTE_DEPTH}. */
   tooDeep: number;
+  /** References to an enclosing array or object of the same value (cycles). */
+  cyclic: number;
 }
 
+/** Zeroed {@linkcode AttributeDropCounts}. */
+export function emptyDropCounts(): AttributeDropCounts {
+  return { unsupported: 0, tooDeep: 0, cyclic: 0 };
+}
+
+// What a value encoder did. ABORTED: the writer spilled, stop everything (see the module notes).
+const WRITTEN = 0;
+const DROPPED = 1;
+const ABORTED = 2;
+type Outcome = typeof WRITTEN | typeof DROPPED | typeof ABORTED;
+
 /**
- * Writes one `AnyValue` message body for `value`. Returns false (and writes nothing) when the
- * value cannot be represented.
+ * The arrays and objects enclosing the value being written: `ancestors[0]` is the attributes
+ * object, `ancestors[d]` the container at depth `d - 1`. Encoding is synchronous and never
+ * re-entered, so one array serves every writer; entries are cleared on the way out, so it
+ * keeps no application object alive.
+ */
+const ancestors: unknown[] = [];
+
+/**
+ * Writes the body of one `AnyValue` for `value`, at nesting `depth` (0: a value of the
+ * attributes object itself; `ancestors[0..depth]` hold its enclosing containers).
  */
 function writeAnyValue(
   w: ProtoWriter,
   value: unknown,
   depth: number,
   drops: AttributeDropCounts,
-): boolean {
+): Outcome {
   switch (typeof value) {
     case "string":
-      w.tag(1, 2);
+      w.uint32(STRING_TAG);
       w.string(value);
-      return true;
+      return WRITTEN;
     case "boolean":
-      w.tag(2, 0);
+      w.uint32(BOOL_TAG);
       w.uint32(value ? 1 : 0);
-      return true;
+      return WRITTEN;
     case "number":
       if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
-        w.tag(3, 0);
+        w.uint32(INT_TAG);
         w.int64(value);
       } else {
-        w.tag(4, 1);
+        w.uint32(DOUBLE_TAG);
         w.double(value);
       }
-      return true;
+      return WRITTEN;
     case "bigint":
       if (value < BIG_MIN_INT64 || value > BIG_MAX_INT64) {
         drops.unsupported++;
-        return false;
+        return DROPPED;
       }
-      w.tag(3, 0);
+      w.uint32(INT_TAG);
       w.varint64(Number(BigInt.asUintN(32, value)), Number(BigInt.asUintN(32, value >> 32n)));
-      return true;
+      return WRITTEN;
     case "undefined":
-      return true; // an empty AnyValue, as otlp-transformer writes it
+      return WRITTEN; // an empty AnyValue, as otlp-transformer writes it
     case "object": {
-      if (value === null) return true;
+      if (value === null) return WRITTEN;
       if (depth >= MAX_ATTRIBUTE_DEPTH) {
         drops.tooDeep++;
-        return false;
+        return DROPPED;
       }
       if (value instanceof Uint8Array) {
-        w.tag(7, 2);
+        w.uint32(BYTES_TAG);
         w.bytes(value);
-        return true;
+        return WRITTEN;
       }
-      if (Array.isArray(value)) {
-        w.tag(5, 2);
-        const array = fork(w);
-        for (const item of value) {
-          const mark = w.pos;
-          w.tag(1, 2);
-          const element = fork(w);
-          if (writeAnyValue(w, item, depth + 1, drops)) join(w, element);
-          else w.pos = mark;
+      const isArray = Array.isArray(value);
+      if (!isArray) {
+        const proto = getPrototypeOf(value);
+        if (proto !== objectPrototype && proto !== null) {
+          drops.unsupported++;
+          return DROPPED;
         }
-        join(w, array);
-        return true;
       }
-      w.tag(6, 2);
-      const list = fork(w);
-      const map = value as Record<string, unknown>;
-      for (const key in map) {
-        if (!hasOwn.call(map, key)) continue;
-        const mark = w.pos;
-        w.tag(1, 2);
-        if (writeKeyValue(w, key, map[key], depth + 1, drops)) continue;
-        w.pos = mark;
+      for (let i = 0; i <= depth; i++) {
+        if (ancestors[i] === value) {
+          drops.cyclic++;
+          return DROPPED;
+        }
       }
-      join(w, list);
-      return true;
+      ancestors[depth + 1] = value;
+      const outcome = isArray
+        ? writeArray(w, value as unknown[], depth + 1, drops)
+        : writeKeyValueList(w, value as Record<string, unknown>, depth + 1, drops);
+      ancestors[depth + 1] = undefined;
+      return outcome;
     }
     default: // function, symbol
       drops.unsupported++;
-      return false;
+      return DROPPED;
   }
 }
 
-/** Writes a length-delimited `KeyValue` after its tag; false when the value was dropped. */
+/** `array_value` of `items`, whose elements are at `depth`. */
+function writeArray(
+  w: ProtoWriter,
+  items: readonly unknown[],
+  depth: number,
+  drops: AttributeDropCounts,
+): Outcome {
+  w.uint32(ARRAY_TAG);
+  const array = w.fork();
+  for (const item of items) {
+    const mark = w.pos;
+    w.uint32(VALUES_TAG);
+    const element = w.fork();
+    const outcome = writeAnyValue(w, item, depth, drops);
+    if (outcome === WRITTEN) w.join(element);
+    else if (outcome === DROPPED) w.pos = mark;
+    if (outcome === ABORTED || w.spilled) return ABORTED;
+  }
+  w.join(array);
+  return WRITTEN;
+}
+
+/** `kvlist_value` of the own enumerable properties of `map`, whose values are at `depth`. */
+function writeKeyValueList(
+  w: ProtoWriter,
+  map: Readonly<Record<string, unknown>>,
+  depth: number,
+  drops: AttributeDropCounts,
+): Outcome {
+  w.uint32(KVLIST_TAG);
+  const list = w.fork();
+  for (const key in map) {
+    if (!hasOwn.call(map, key)) continue;
+    const mark = w.pos;
+    w.uint32(VALUES_TAG);
+    const outcome = writeKeyValue(w, key, map[key], depth, drops);
+    if (outcome === DROPPED) w.pos = mark;
+    if (outcome === ABORTED || w.spilled) return ABORTED;
+  }
+  w.join(list);
+  return WRITTEN;
+}
+
+/** A `KeyValue` message's length and body (its tag is written by the caller). */
 function writeKeyValue(
   w: ProtoWriter,
   key: string,
   value: unknown,
   depth: number,
   drops: AttributeDropCounts,
-): boolean {
-  const kv = fork(w);
-  w.tag(1, 2);
+): Outcome {
+  const kv = w.fork();
+  w.uint32(KEY_TAG);
   w.string(key);
-  w.tag(2, 2);
-  const any = fork(w);
-  if (!writeAnyValue(w, value, depth, drops)) return false;
-  join(w, any);
-  join(w, kv);
-  return true;
-}
-
-/** Reserves one byte for a length and returns where the content starts. */
-function fork(w: ProtoWriter): number {
-  w.ensure(1);
-  w.pos++;
-  return w.pos;
-}
-
-/** Writes the length of the content that started at `start`, shifting it if it needs more bytes. */
-function join(w: ProtoWriter, start: number): void {
-  const length = w.pos - start;
-  if (length < 0x80) {
-    w.buf[start - 1] = length;
-    return;
-  }
-  const extra = (length < 0x4000 ? 2 : length < 0x200000 ? 3 : length < 0x10000000 ? 4 : 5) - 1;
-  w.ensure(extra);
-  w.buf.copyWithin(start + extra, start, w.pos);
-  w.pos += extra;
-  w.prependVarint(start + extra, length);
+  w.uint32(VALUE_TAG);
+  const any = w.fork();
+  const outcome = writeAnyValue(w, value, depth, drops);
+  if (outcome !== WRITTEN) return outcome;
+  w.join(any);
+  w.join(kv);
+  return WRITTEN;
 }
 
 /**
- * Writes `attributes` as repeated `KeyValue` with tag `field` into `w`.
- * Returns how many values were dropped.
+ * Writes one top-level pair `key: value` under `setTag` (a repeated `KeyValue` field's tag):
+ * the flat fast path when it applies, else the general encoder. Returns false when the point
+ * must be abandoned (the writer spilled).
+ */
+function writePair(
+  w: ProtoWriter,
+  setTag: number,
+  key: string,
+  value: unknown,
+  drops: AttributeDropCounts,
+): boolean {
+  if (setTag < 0x80 && writeFlatKeyValue(w, setTag, key, value)) return true;
+  const mark = w.pos;
+  w.uint32(setTag);
+  const outcome = writeKeyValue(w, key, value, 0, drops);
+  if (outcome === DROPPED) w.pos = mark;
+  return outcome !== ABORTED && !w.spilled;
+}
+
+/**
+ * Writes `attributes` as repeated `KeyValue` under field number `field`, without any cache.
+ * Stops early, with the writer spilled, when the set outgrows the writer's home buffer.
+ *
+ * @example
+ * ```ts
+ * import { emptyDropCounts, writeAttributes } from "./attributes.ts";
+ * import { ProtoWriter } from "./wire.ts";
+ * const w = new ProtoWriter(new Uint8Array(64));
+ * writeAttributes(w, { a: "b" }, 7, emptyDropCounts());
+ * // 3a 08 | 0a 01 61 | 12 03 0a 01 62
+ * if (w.pos !== 10 || w.buf[0] !== 0x3a) throw new Error();
+ * ```
  */
 export function writeAttributes(
   w: ProtoWriter,
-  attributes: Readonly<Record<string, unknown>> | undefined,
+  attributes: unknown,
   field: number,
   drops: AttributeDropCounts,
 ): void {
-  if (!attributes) return;
-  const tag = (field << 3) | 2;
-  for (const key in attributes) {
-    if (!hasOwn.call(attributes, key)) continue;
-    const value = attributes[key];
-    if (tag < 0x80 && writeFlatKeyValue(w, tag, key, value)) continue;
-    const mark = w.pos;
-    w.uint32(tag);
-    if (!writeKeyValue(w, key, value, 0, drops)) w.pos = mark;
+  if (!attributes) return; // null, undefined, 0, "", false: no attributes, as the official one
+  const setTag = tag(field, LEN);
+  const set = attributes as Readonly<Record<string, unknown>>;
+  ancestors[0] = set;
+  for (const key in set) {
+    if (!hasOwn.call(set, key)) continue;
+    if (!writePair(w, setTag, key, set[key], drops)) break;
   }
+  ancestors[0] = undefined;
 }
 
 /**
  * The common case in one pass, without forks: an ASCII key with an ASCII string, a boolean, an
  * integer in [0, 2^32) or a non-integral number. Every length follows from the string lengths,
  * so the bytes go straight to their place; a non-ASCII character makes it return false with
- * nothing written, and the general path (same bytes) takes over.
+ * `pos` untouched, and the general path (same bytes) takes over.
  */
-function writeFlatKeyValue(w: ProtoWriter, tag: number, key: string, value: unknown): boolean {
+function writeFlatKeyValue(w: ProtoWriter, setTag: number, key: string, value: unknown): boolean {
   const keyLength = key.length;
   let anyLength: number; // AnyValue body
-  let kind: number;
   let text = "";
   let number = 0;
+  let valueTag: number;
   switch (typeof value) {
     case "string":
       text = value;
       anyLength = 1 + varintSize(text.length) + text.length;
-      kind = 0;
+      valueTag = STRING_TAG;
       break;
     case "boolean":
       anyLength = 2;
-      kind = 1;
+      valueTag = BOOL_TAG;
       break;
     case "number":
       number = value;
       if (number >>> 0 === number) {
         anyLength = 1 + varintSize(number);
-        kind = 2;
+        valueTag = INT_TAG;
       } else if (!Number.isInteger(number)) {
         anyLength = 9;
-        kind = 3;
+        valueTag = DOUBLE_TAG;
       } else return false;
       break;
     default:
@@ -208,267 +340,198 @@ function writeFlatKeyValue(w: ProtoWriter, tag: number, key: string, value: unkn
   w.ensure(1 + varintSize(kvLength) + kvLength);
   const b = w.buf;
   let p = mark;
-  b[p++] = tag;
+  b[p++] = setTag;
   p = putVarint(b, p, kvLength);
-  b[p++] = 0x0a; // KeyValue.key = 1
+  b[p++] = KEY_TAG;
   p = putVarint(b, p, keyLength);
   for (let i = 0; i < keyLength; i++) {
     const c = key.charCodeAt(i);
-    if (c > 0x7f) return false; // pos untouched: the caller rewrites this key-value
+    if (c > 0x7f) return false;
     b[p++] = c;
   }
-  b[p++] = 0x12; // KeyValue.value = 2
+  b[p++] = VALUE_TAG;
   p = putVarint(b, p, anyLength);
-  switch (kind) {
-    case 0: {
-      b[p++] = 0x0a; // string_value = 1
-      const n = text.length;
-      p = putVarint(b, p, n);
-      for (let i = 0; i < n; i++) {
-        const c = text.charCodeAt(i);
-        if (c > 0x7f) return false;
-        b[p++] = c;
-      }
-      break;
+  b[p++] = valueTag;
+  if (valueTag === STRING_TAG) {
+    const n = text.length;
+    p = putVarint(b, p, n);
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return false;
+      b[p++] = c;
     }
-    case 1:
-      b[p++] = 0x10; // bool_value = 2
-      b[p++] = value ? 1 : 0;
-      break;
-    case 2:
-      b[p++] = 0x18; // int_value = 3
-      p = putVarint(b, p, number);
-      break;
-    default:
-      b[p++] = 0x21; // double_value = 4
-      w.dv.setFloat64(p, number, true);
-      p += 8;
+  } else if (valueTag === BOOL_TAG) b[p++] = value ? 1 : 0;
+  else if (valueTag === INT_TAG) p = putVarint(b, p, number);
+  else {
+    w.dv.setFloat64(p, number, true);
+    p += 8;
   }
   w.pos = p;
   return true;
 }
 
-/**
- * A cached set with an array of its own: stored but not found again yet, or one whose encoding
- * dropped values (the counts are added again on every hit) or that is large. Never in a chunk.
- */
-interface Pending {
-  bytes: Uint8Array;
-  unsupported: number;
-  tooDeep: number;
-}
-
-/** A set as cached: a view into a shared chunk once it came back, else {@linkcode Pending}. */
-type Cached = Uint8Array | Pending;
-
-/** Below this many inserts in one export, the caching policy keeps caching everything. */
-const POLICY_MIN_INSERTS = 64;
-/** While not caching everything, one position (or miss) in this many is still cached. */
-const PROBE_EVERY = 64;
-/** Bytes per chunk of cached sets that came back (see `AttributeCache.#writePending`). */
-const CHUNK_SIZE = 4096;
-
-/**
- * The attribute sets of one metric stream by point position, as the last export saw them. The
- * SDK lists a stream's series in the same order collection after collection, so the set of
- * point `i` is usually the one cached at `i` last time: found by one comparison, without hashing
- * the object (a `WeakMap` lookup costs 3–4× more, mostly in cache misses). Holds the last
- * export's objects strongly: at most one per series of the stream.
- */
-export class SeriesSlots {
-  /** The attributes object seen at each position. */
-  readonly keys: unknown[] = [];
-  /** Its encoding. */
-  readonly values: Cached[] = [];
-  /** The cache generation these slots belong to (see {@linkcode AttributeCache}). */
-  generation = 0;
+/** Whether `value` may be remembered: its encoding is a function of its `===` class. */
+function rememberable(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "number":
+      return value === value; // not NaN
+    case "object":
+      return value === null;
+    default:
+      return false;
+  }
 }
 
 /**
- * Encoded attribute sets, remembered per attributes object and field number. The SDK hands the
- * same object again for a series it already holds, so a steady workload encodes each set once.
- * Held weakly: a set is forgotten with its object. With {@linkcode SeriesSlots} a set is first
- * looked for at its position in the stream.
+ * One remembered attribute set (see the module notes): its pairs and bytes. Overwritten in
+ * place by the next set at its position, reusing its arrays and, when large enough, its bytes.
+ */
+export class CachedSet {
+  /** The tag the bytes were written under; -1 while nothing valid is remembered. */
+  tag = -1;
+  /** Number of pairs. */
+  count = 0;
+  /** The keys, in `for…in` order. */
+  readonly keys: string[] = [];
+  /** The values, each rememberable. */
+  readonly values: unknown[] = [];
+  /** The bytes, in `bytes[0, length)`. */
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Number of valid bytes. */
+  length = 0;
+
+  /** Whether `set` has exactly the remembered pairs, under `setTag`. */
+  matches(set: Readonly<Record<string, unknown>>, setTag: number): boolean {
+    if (this.tag !== setTag) return false;
+    const keys = this.keys, values = this.values, n = this.count;
+    let i = 0;
+    for (const key in set) {
+      if (!hasOwn.call(set, key)) continue;
+      if (i === n || keys[i] !== key || values[i] !== set[key]) return false;
+      i++;
+    }
+    return i === n;
+  }
+}
+
+/**
+ * Writes `attributes` under `field`, from `slot` when it holds this very set (validated by
+ * content, see the module notes), else encoded afresh and remembered in `slot` when the set is
+ * rememberable.
+ */
+export function writeCachedAttributes(
+  w: ProtoWriter,
+  attributes: unknown,
+  field: number,
+  drops: AttributeDropCounts,
+  slot: CachedSet,
+): void {
+  if (!attributes) return;
+  const set = attributes as Readonly<Record<string, unknown>>;
+  const setTag = tag(field, LEN);
+  if (slot.matches(set, setTag)) {
+    const n = slot.length, bytes = slot.bytes;
+    w.ensure(n);
+    const b = w.buf;
+    let p = w.pos;
+    for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+    w.pos = p;
+    return;
+  }
+  // Encode afresh, noting the pairs while they are read.
+  slot.tag = -1;
+  const keys = slot.keys, values = slot.values;
+  const start = w.pos;
+  let count = 0;
+  let keep = true;
+  ancestors[0] = set;
+  for (const key in set) {
+    if (!hasOwn.call(set, key)) continue;
+    const value = set[key];
+    if (keep) {
+      if (count < MAX_CACHED_SET_KEYS && rememberable(value)) {
+        keys[count] = key;
+        values[count] = value;
+        count++;
+      } else keep = false;
+    }
+    if (!writePair(w, setTag, key, value, drops)) {
+      keep = false;
+      break;
+    }
+  }
+  ancestors[0] = undefined;
+  const length = w.pos - start;
+  if (!keep || length > MAX_CACHED_SET_BYTES) {
+    keys.length = 0;
+    values.length = 0;
+    slot.count = 0;
+    return;
+  }
+  keys.length = count;
+  values.length = count;
+  if (slot.bytes.length < length) slot.bytes = new Uint8Array(Math.max(64, length * 2));
+  slot.bytes.set(w.buf.subarray(start, w.pos));
+  slot.length = length;
+  slot.count = count;
+  slot.tag = setTag;
+}
+
+/**
+ * The remembered attribute sets of one metric stream, by point position (see the module
+ * notes). Each envelope owns one.
  *
- * Caching a set costs more than encoding it once (a copy into its own array and a `WeakMap`
- * insert, each several hundred nanoseconds in V8), which only pays if the object comes back.
- * When the application passes a new attributes literal at every recording, the SDK hands new
- * objects after every delta collection and nothing comes back. So the cache watches whether the
- * sets it stored during one export were found again during the next ({@linkcode beginExport}
- * marks the boundary): if fewer than one in eight were, it looks up and caches only the sets at
- * every 64th position from then on (and lets go of the slots), encoding the others directly, and
- * goes back to caching everything as soon as half of those probes are found again. Which sets
- * are cached never changes the bytes written.
+ * @example
+ * ```ts
+ * import { AttributeSetCache, emptyDropCounts } from "./attributes.ts";
+ * import { ProtoWriter } from "./wire.ts";
+ * const cache = new AttributeSetCache();
+ * const w = new ProtoWriter(new Uint8Array(64));
+ * cache.write(w, { route: "/a" }, 7, emptyDropCounts(), 0);
+ * cache.write(w, { route: "/a" }, 7, emptyDropCounts(), 0); // a new object, same pairs: a hit
+ * if (cache.entries !== 1) throw new Error();
+ * ```
  */
-export class AttributeCache {
-  // A map per field number: number points (7), histograms (9), exponential histograms and
-  // resources (1) without a lookup; any other (scope attributes, 3) through #otherFields.
-  #field1 = new WeakMap<object, Cached>();
-  #field7 = new WeakMap<object, Cached>();
-  #field9 = new WeakMap<object, Cached>();
-  #otherFields = new Map<number, WeakMap<object, Cached>>();
-  #scratch: AttributeDropCounts = { unsupported: 0, tooDeep: 0 };
-  /** Whether every miss is cached (else one in {@linkcode PROBE_EVERY}). */
-  #cachingAll = true;
-  /** Bumped whenever caching everything stops: older slots are dropped on their next use. */
-  #generation = 0;
-  #hits = 0;
-  #inserts = 0;
-  #previousInserts = 0;
-  #missCount = 0;
-  /** The current chunk sets that came back are copied into, and its first free byte. */
-  #chunk: Uint8Array | undefined = undefined;
-  #chunkPos = 0;
+export class AttributeSetCache {
+  readonly #slots: CachedSet[] = [];
 
-  #cache(field: number): WeakMap<object, Cached> {
-    switch (field) {
-      case 7:
-        return this.#field7;
-      case 9:
-        return this.#field9;
-      case 1:
-        return this.#field1;
-    }
-    let cache = this.#otherFields.get(field);
-    if (!cache) {
-      cache = new WeakMap();
-      this.#otherFields.set(field, cache);
-    }
-    return cache;
+  /** Number of positions with a slot (each at most one set). */
+  get entries(): number {
+    return this.#slots.length;
   }
 
-  /** Whether every miss is cached now (false: only probes). For diagnostics and benchmarks. */
-  get cachingAll(): boolean {
-    return this.#cachingAll;
+  /** Bytes held by the slots' buffers. */
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.#slots) n += s.bytes.length;
+    return n;
   }
 
   /**
-   * Marks the start of an export: decides from the last two exports whether caching pays.
-   * Calling it never changes what is written.
-   */
-  beginExport(): void {
-    const hits = this.#hits, stored = this.#previousInserts;
-    if (this.#cachingAll) {
-      if (stored >= POLICY_MIN_INSERTS && hits * 8 < stored) {
-        this.#cachingAll = false;
-        this.#generation++;
-      }
-    } else if (stored > 0 && hits * 2 >= stored) this.#cachingAll = true;
-    this.#previousInserts = this.#inserts;
-    this.#inserts = 0;
-    this.#hits = 0;
-  }
-
-  /**
-   * Writes `attributes` under tag `field`, from the cache when this object was seen before:
-   * first at position `index` of `slots` (the stream's previous export), then by identity.
+   * Writes `attributes` under `field` for the point at `index` of the stream: from its slot
+   * when that holds this very set, else encoded afresh (and remembered). `index` < 0 or beyond
+   * {@linkcode MAX_CACHED_POSITIONS}: no cache.
    */
   write(
     w: ProtoWriter,
-    attributes: Readonly<Record<string, unknown>> | undefined,
+    attributes: unknown,
     field: number,
     drops: AttributeDropCounts,
-    slots?: SeriesSlots,
-    index = -1,
-  ): void {
-    if (!attributes) return;
-    if (!this.#cachingAll && index >= 0 && index % PROBE_EVERY !== 0) {
-      // Caching does not pay here (see the class notes): only every 64th position is looked up.
-      writeAttributes(w, attributes, field, drops);
-      return;
-    }
-    let hit: Cached | undefined;
-    if (slots !== undefined && index >= 0) {
-      if (slots.generation !== this.#generation) {
-        slots.keys.length = 0;
-        slots.values.length = 0;
-        slots.generation = this.#generation;
-      }
-      if (index < slots.keys.length && slots.keys[index] === attributes) {
-        hit = slots.values[index]!;
-        this.#hits++;
-        if (hit instanceof Uint8Array) w.raw(hit);
-        else this.#writePending(w, hit, drops, attributes, field, slots, index);
-        return;
-      }
-    } else slots = undefined;
-    const cache = this.#cache(field);
-    hit = cache.get(attributes);
-    if (hit !== undefined) {
-      this.#hits++;
-      if (hit instanceof Uint8Array) {
-        w.raw(hit);
-        if (slots !== undefined) remember(slots, index, attributes, hit);
-      } else this.#writePending(w, hit, drops, attributes, field, slots, index);
-      return;
-    }
-    if (!this.#cachingAll && index < 0 && ++this.#missCount % PROBE_EVERY !== 0) {
-      writeAttributes(w, attributes, field, drops);
-      return;
-    }
-    this.#inserts++;
-    const scratch = this.#scratch;
-    scratch.unsupported = 0;
-    scratch.tooDeep = 0;
-    const start = w.pos;
-    writeAttributes(w, attributes, field, scratch);
-    const pending: Pending = {
-      bytes: w.buf.slice(start, w.pos),
-      unsupported: scratch.unsupported,
-      tooDeep: scratch.tooDeep,
-    };
-    drops.unsupported += scratch.unsupported;
-    drops.tooDeep += scratch.tooDeep;
-    cache.set(attributes, pending);
-    if (slots !== undefined && this.#cachingAll) remember(slots, index, attributes, pending);
-  }
-
-  /**
-   * Writes a {@linkcode Pending} set found again. While caching everything, a set that came
-   * back without dropped values moves into a shared chunk: the sets of a stream then sit
-   * together in the order they are read, each kept as a view rather than an `ArrayBuffer` of
-   * its own, which is several times cheaper to read back (most of all in V8). Only sets that
-   * came back are moved, so a chunk holds series that last, never one-off sets; it is freed
-   * with the last set in it.
-   */
-  #writePending(
-    w: ProtoWriter,
-    pending: Pending,
-    drops: AttributeDropCounts,
-    attributes: object,
-    field: number,
-    slots: SeriesSlots | undefined,
     index: number,
   ): void {
-    w.raw(pending.bytes);
-    let value: Cached = pending;
-    if (pending.unsupported !== 0 || pending.tooDeep !== 0) {
-      drops.unsupported += pending.unsupported;
-      drops.tooDeep += pending.tooDeep;
-    } else if (this.#cachingAll && pending.bytes.length <= CHUNK_SIZE / 16) {
-      value = this.#intoChunk(pending.bytes);
-      this.#cache(field).set(attributes, value);
+    const slots = this.#slots;
+    if (index >= 0 && index < slots.length) {
+      return writeCachedAttributes(w, attributes, field, drops, slots[index]!);
     }
-    if (slots !== undefined) remember(slots, index, attributes, value);
-  }
-
-  /** A copy of `bytes` in the current chunk (a new one when it is full), as a view. */
-  #intoChunk(bytes: Uint8Array): Uint8Array {
-    const n = bytes.length;
-    let chunk = this.#chunk;
-    if (chunk === undefined || this.#chunkPos + n > CHUNK_SIZE) {
-      chunk = this.#chunk = new Uint8Array(CHUNK_SIZE);
-      this.#chunkPos = 0;
+    if (index === slots.length && index < MAX_CACHED_POSITIONS) {
+      const slot = new CachedSet();
+      slots.push(slot);
+      return writeCachedAttributes(w, attributes, field, drops, slot);
     }
-    const at = this.#chunkPos;
-    chunk.set(bytes, at);
-    this.#chunkPos = at + n;
-    return new Uint8Array(chunk.buffer, at, n);
+    writeAttributes(w, attributes, field, drops);
   }
-}
-
-function remember(slots: SeriesSlots, index: number, attributes: object, value: Cached): void {
-  if (index > slots.keys.length) return; // only dense arrays
-  slots.keys[index] = attributes;
-  slots.values[index] = value;
 }

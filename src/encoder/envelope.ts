@@ -1,21 +1,95 @@
 /**
- * The parts of a per-point `ExportMetricsServiceRequest` that every point of a metric shares:
- * resource, scope, metric header and the trailing fields, serialized once and copied around
- * each point's body.
+ * The parts of a per-point `ExportMetricsServiceRequest` that every point of a metric shares —
+ * resource, scope, metric header and the trailing fields — serialized once per metric stream
+ * and copied around each point's body, and the one place where the lengths of the enclosing
+ * messages are computed ({@linkcode MetricEnvelope.frame}).
+ *
+ * A request with its points, and what the envelope holds of it:
+ * ```
+ * ExportMetricsServiceRequest
+ *   1 resource_metrics: ResourceMetrics ─┐ prefix (constant bytes, gaps for 4 lengths)
+ *       1 resource: Resource             │  `resource` part
+ *       2 scope_metrics: ScopeMetrics    │
+ *           1 scope: InstrumentationScope│  `scope` part
+ *           2 metrics: Metric            │
+ *               1 name, 2 description, 3 unit   `metricHead` part
+ *               5|7|9|10 data: Gauge|Sum|Histogram|ExponentialHistogram ─┘
+ *                   1 data_points: …DataPoint   ← the points (PointEncoder)
+ *                   2 aggregation_temporality, 3 is_monotonic  ─┐ tail
+ *           3 schema_url (scope)                                │
+ *       3 schema_url (resource)                                ─┘
+ * ```
+ *
+ * ## The envelope cache ({@linkcode EnvelopeCache})
+ * - **What**: one {@linkcode MetricEnvelope} per metric stream, with its prefixes and its
+ *   stream's attribute-set cache.
+ * - **Keyed by**: the metric's descriptor object (the SDK hands the same one every
+ *   collection), weakly. The key only finds a candidate.
+ * - **Valid when** (checked on every {@linkcode EnvelopeCache.envelope} call, once per metric
+ *   per export): every input the envelope's bytes are made of is the same as when it was made —
+ *   the descriptor's name, description, unit and value type, the data point type, temporality
+ *   and monotonicity, the scope's name, version and schema URL, the resource's schema URL
+ *   (each compared with `===`), and the encoded resource and scope attributes, re-derived
+ *   (through their own content-validated {@linkcode CachedSet}, so usually one comparison per
+ *   attribute) and compared byte for byte. Otherwise a new envelope is made.
+ * - **Why it cannot go stale**: the envelope's bytes are a function of exactly those inputs,
+ *   so equal inputs give equal bytes; a Resource, scope or descriptor mutated between
+ *   collections fails the check.
+ * - **Bounded**: one envelope per live descriptor object (a `WeakMap`), each with at most one
+ *   prefix per combination of length sizes (at most 5^4).
  *
  * @module
  */
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { MetricData, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { AttributeCache, type AttributeDropCounts, SeriesSlots } from "./attributes.ts";
-import { ProtoWriter } from "./wire.ts";
+import {
+  type AttributeDropCounts,
+  AttributeSetCache,
+  CachedSet,
+  emptyDropCounts,
+  writeCachedAttributes,
+} from "./attributes.ts";
+import * as F from "./fields.ts";
+import { ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.ts";
+
+const LEN = WireType.LengthDelimited;
 
 /** `DataPointType` of `@opentelemetry/sdk-metrics`, by value. */
 export const PointKind = { Histogram: 0, ExponentialHistogram: 1, Gauge: 2, Sum: 3 } as const;
 /** One of the {@linkcode PointKind} values. */
 export type PointKind = typeof PointKind[keyof typeof PointKind];
 
-/** Everything but the point body, for one metric. */
+/** `Metric.data` field number per {@linkcode PointKind}. */
+const DATA_FIELDS: Record<number, number> = {
+  [PointKind.Histogram]: F.Metric.histogram,
+  [PointKind.ExponentialHistogram]: F.Metric.exponentialHistogram,
+  [PointKind.Gauge]: F.Metric.gauge,
+  [PointKind.Sum]: F.Metric.sum,
+};
+
+/** Bytes an envelope part may take; a larger part makes every point of its metric oversize. */
+export const MAX_ENVELOPE_PART = 65536;
+
+/**
+ * The lengths of the messages around some data points, innermost first, as
+ * {@linkcode MetricEnvelope.frame} computes them (filled in place: nothing allocated).
+ */
+export class Frame {
+  /** Length of the `Metric.data` message (`Gauge`, `Sum`, …). */
+  data = 0;
+  /** Length of the `Metric` message. */
+  metric = 0;
+  /** Length of the `ScopeMetrics` message. */
+  scopeMetrics = 0;
+  /** Length of the `ResourceMetrics` message. */
+  resourceMetrics = 0;
+  /** Length of the whole request. */
+  request = 0;
+  /** The varint sizes of the four lengths, packed as the key of a prefix. */
+  key = 0;
+}
+
+/** Everything but the data points, for one metric. */
 export interface MetricEnvelope {
   /** The metric's name (for reports). */
   readonly name: string;
@@ -23,92 +97,126 @@ export interface MetricEnvelope {
   readonly kind: PointKind;
   /** Whether numbers are written as `as_int` (INT instruments). */
   readonly integer: boolean;
-  /** `ResourceMetrics.resource` with its tag and length. */
+  /** Whether a part outgrew {@linkcode MAX_ENVELOPE_PART}: every point is then oversize. */
+  readonly oversize: boolean;
+  /** `ResourceMetrics.resource`, tag and length included. */
   readonly resource: Uint8Array;
-  /** `ScopeMetrics.scope` with its tag and length. */
+  /** `ScopeMetrics.scope`, tag and length included. */
   readonly scope: Uint8Array;
   /** `Metric` name, description and unit fields. */
   readonly metricHead: Uint8Array;
-  /** The tag of the `Metric.data` oneof member (gauge 5, sum 7, histogram 9, exponential 10). */
+  /** The tag of the `Metric.data` oneof member. */
   readonly dataTag: number;
-  /** Bytes after the point: data trailer (temporality, monotonic), scope schema_url, resource schema_url. */
+  /** Bytes after the points: data trailer, scope schema_url, resource schema_url. */
   readonly tail: Uint8Array;
-  /** Length of the part of `tail` inside the `Metric.data` message. */
-  readonly dataTailLength: number;
-  /** Length of the part of `tail` inside `ScopeMetrics`. */
-  readonly scopeTailLength: number;
-  /** Bytes of prefix the point body needs in front of it, at most. */
+  /** Bytes of prefix in front of the data points, at most. */
   readonly reserve: number;
+  /** The attribute sets of this stream's points, by position. */
+  readonly attributes: AttributeSetCache;
+  /** Computes into `out` the lengths around `pointsLength` bytes of `data_points` fields. */
+  frame(pointsLength: number, out: Frame): void;
   /**
-   * The whole prefix in front of a point body, every constant byte in place and zeros where
-   * the five lengths go, for the varint sizes `key` packs (see {@linkcode prefixKey}).
+   * The prefix in front of the data points for the length sizes of `frame`: every constant
+   * byte in place, the four lengths to be filled by {@linkcode writeLengths}.
    */
-  prefix(key: number): Uint8Array;
-  /** The stream's attribute sets by point position, for the point encoder's cache. */
-  readonly slots: SeriesSlots;
+  prefix(frame: Frame): Uint8Array;
+  /** Writes the four lengths of `frame` into a prefix copied to `b` at `start`. */
+  writeLengths(b: Uint8Array, start: number, frame: Frame): void;
 }
 
-/**
- * Packs the varint sizes (1..5) of the five lengths in front of a point body into one number:
- * the key of {@linkcode MetricEnvelope.prefix}.
- */
-export function prefixKey(
-  resourceMetrics: number,
-  scopeMetrics: number,
-  metric: number,
-  data: number,
-  body: number,
-): number {
-  return body | (data << 3) | (metric << 6) | (scopeMetrics << 9) | (resourceMetrics << 12);
+/** What an envelope was made from: it is reused only while all of these stay the same. */
+interface Source {
+  name: string;
+  description: string;
+  unit: string;
+  valueType: number;
+  type: number;
+  temporality: number;
+  monotonic: boolean;
+  scopeName: string;
+  scopeVersion: string | undefined;
+  scopeSchemaUrl: string | undefined;
+  resourceSchemaUrl: string | undefined;
+  /** The encoded resource attributes, and the set they are re-derived through. */
+  resourceAttributes: Uint8Array;
+  resourceSet: CachedSet;
+  scopeAttributes: Uint8Array;
+  scopeSet: CachedSet;
 }
 
-/**
- * A {@linkcode MetricEnvelope} with its prefixes: made once per metric stream and kept across
- * collections, so a point costs one copy of its prefix, not one per enclosing message.
- */
 class Envelope implements MetricEnvelope {
   readonly name: string;
   readonly kind: PointKind;
   readonly integer: boolean;
+  readonly oversize: boolean;
   readonly resource: Uint8Array;
   readonly scope: Uint8Array;
   readonly metricHead: Uint8Array;
   readonly dataTag: number;
   readonly tail: Uint8Array;
-  readonly dataTailLength: number;
-  readonly scopeTailLength: number;
   readonly reserve: number;
-  readonly slots: SeriesSlots = new SeriesSlots();
-  /** What the envelope was made from: it is reused only while all of these stay the same. */
-  readonly source: {
-    resource: object;
-    scope: object;
-    type: number;
-    temporality: number;
-    monotonic: boolean;
-    valueType: number;
-    name: string;
-  };
+  readonly attributes = new AttributeSetCache();
+  readonly source: Source;
+  readonly #dataTailLength: number;
+  readonly #scopeTailLength: number;
+  readonly #resourceTailLength: number;
   #lastKey = -1;
   #lastPrefix: Uint8Array = new Uint8Array(0);
   readonly #prefixes = new Map<number, Uint8Array>();
 
-  constructor(fields: Omit<MetricEnvelope, "prefix" | "slots">, source: Envelope["source"]) {
-    this.name = fields.name;
-    this.kind = fields.kind;
-    this.integer = fields.integer;
-    this.resource = fields.resource;
-    this.scope = fields.scope;
-    this.metricHead = fields.metricHead;
-    this.dataTag = fields.dataTag;
-    this.tail = fields.tail;
-    this.dataTailLength = fields.dataTailLength;
-    this.scopeTailLength = fields.scopeTailLength;
-    this.reserve = fields.reserve;
+  constructor(
+    parts: {
+      name: string;
+      kind: PointKind;
+      integer: boolean;
+      oversize: boolean;
+      resource: Uint8Array;
+      scope: Uint8Array;
+      metricHead: Uint8Array;
+      dataTail: Uint8Array;
+      scopeTail: Uint8Array;
+      resourceTail: Uint8Array;
+    },
+    source: Source,
+  ) {
+    this.name = parts.name;
+    this.kind = parts.kind;
+    this.integer = parts.integer;
+    this.oversize = parts.oversize;
+    this.resource = parts.resource;
+    this.scope = parts.scope;
+    this.metricHead = parts.metricHead;
+    this.dataTag = tag(DATA_FIELDS[parts.kind] ?? F.Metric.gauge, LEN);
+    const { dataTail, scopeTail, resourceTail } = parts;
+    this.#dataTailLength = dataTail.length;
+    this.#scopeTailLength = scopeTail.length;
+    this.#resourceTailLength = resourceTail.length;
+    this.tail = concat([dataTail, scopeTail, resourceTail]);
+    // four tags and four varints of at most 5 bytes each
+    this.reserve = this.resource.length + this.scope.length + this.metricHead.length + 24;
     this.source = source;
   }
 
-  prefix(key: number): Uint8Array {
+  frame(pointsLength: number, out: Frame): void {
+    const data = pointsLength + this.#dataTailLength;
+    const dataSize = varintSize(data);
+    const metric = this.metricHead.length + 1 + dataSize + data;
+    const metricSize = varintSize(metric);
+    const scopeMetrics = this.scope.length + 1 + metricSize + metric + this.#scopeTailLength;
+    const scopeMetricsSize = varintSize(scopeMetrics);
+    const resourceMetrics = this.resource.length + 1 + scopeMetricsSize + scopeMetrics +
+      this.#resourceTailLength;
+    const resourceMetricsSize = varintSize(resourceMetrics);
+    out.data = data;
+    out.metric = metric;
+    out.scopeMetrics = scopeMetrics;
+    out.resourceMetrics = resourceMetrics;
+    out.request = 1 + resourceMetricsSize + resourceMetrics;
+    out.key = dataSize | (metricSize << 3) | (scopeMetricsSize << 6) | (resourceMetricsSize << 9);
+  }
+
+  prefix(frame: Frame): Uint8Array {
+    const key = frame.key;
     if (key === this.#lastKey) return this.#lastPrefix;
     let prefix = this.#prefixes.get(key);
     if (!prefix) {
@@ -121,193 +229,274 @@ class Envelope implements MetricEnvelope {
   }
 
   #build(key: number): Uint8Array {
-    const body = key & 7, data = (key >> 3) & 7, metric = (key >> 6) & 7;
-    const scopeMetrics = (key >> 9) & 7, resourceMetrics = (key >> 12) & 7;
+    const data = key & 7, metric = (key >> 3) & 7;
+    const scopeMetrics = (key >> 6) & 7, resourceMetrics = (key >> 9) & 7;
     const r = this.resource, s = this.scope, h = this.metricHead;
     const out = new Uint8Array(
-      5 + resourceMetrics + r.length + scopeMetrics + s.length + metric + h.length + data + body,
+      4 + resourceMetrics + r.length + scopeMetrics + s.length + metric + h.length + data,
     );
     let p = 0;
-    out[p++] = 0x0a; // ExportMetricsServiceRequest.resource_metrics = 1
+    out[p++] = tag(F.Request.resourceMetrics, LEN);
     p += resourceMetrics;
     out.set(r, p);
     p += r.length;
-    out[p++] = 0x12; // ResourceMetrics.scope_metrics = 2
+    out[p++] = tag(F.ResourceMetrics.scopeMetrics, LEN);
     p += scopeMetrics;
     out.set(s, p);
     p += s.length;
-    out[p++] = 0x12; // ScopeMetrics.metrics = 2
+    out[p++] = tag(F.ScopeMetrics.metrics, LEN);
     p += metric;
     out.set(h, p);
     p += h.length;
     out[p++] = this.dataTag;
-    p += data;
-    out[p] = 0x0a; // data_points = 1
     return out;
+  }
+
+  writeLengths(b: Uint8Array, start: number, frame: Frame): void {
+    let p = putVarint(b, start + 1, frame.resourceMetrics);
+    p += this.resource.length + 1;
+    p = putVarint(b, p, frame.scopeMetrics);
+    p += this.scope.length + 1;
+    p = putVarint(b, p, frame.metric);
+    p += this.metricHead.length + 1;
+    putVarint(b, p, frame.data);
   }
 }
 
-const DATA_TAGS = [(9 << 3) | 2, (10 << 3) | 2, (5 << 3) | 2, (7 << 3) | 2];
-
-/** Temporality as OTLP numbers it: SDK DELTA(0) → 1, CUMULATIVE(1) → 2. */
+/** Temporality as OTLP numbers it: SDK DELTA(0) → 1, CUMULATIVE(1) → 2, else none (0). */
 function protoTemporality(t: number): number {
   return t === 0 ? 1 : t === 1 ? 2 : 0;
 }
 
+type Resource = ResourceMetrics["resource"];
+
 /**
- * Builds and caches envelopes. Resources, scopes and descriptors are cached by object identity
- * (the SDK reuses them across collections), weakly.
+ * Builds envelopes and keeps them while they are valid (see the module notes).
+ *
+ * @example
+ * ```ts
+ * import { EnvelopeCache } from "./envelope.ts";
+ * import { emptyDropCounts } from "./attributes.ts";
+ * const cache = new EnvelopeCache();
+ * const resource = { attributes: { "service.name": "demo" } } as never;
+ * const metric = {
+ *   descriptor: { name: "m", description: "", unit: "", valueType: 1 },
+ *   aggregationTemporality: 0,
+ *   dataPointType: 2,
+ *   dataPoints: [],
+ * } as never;
+ * const env = cache.envelope(resource, { name: "s" }, metric, emptyDropCounts());
+ * if (cache.envelope(resource, { name: "s" }, metric, emptyDropCounts()) !== env) {
+ *   throw new Error("same content: same envelope");
+ * }
+ * ```
  */
 export class EnvelopeCache {
-  #resources = new WeakMap<object, { resource: Uint8Array; tail: Uint8Array }>();
-  #scopes = new WeakMap<object, { scope: Uint8Array; tail: Uint8Array }>();
-  #heads = new WeakMap<object, Uint8Array>();
   #envelopes = new WeakMap<object, Envelope>();
-  #writer = new ProtoWriter(new Uint8Array(1024));
-  #attributes = new AttributeCache();
+  // Where parts are encoded, and re-derived for validation.
+  #writer = new ProtoWriter(new Uint8Array(new ArrayBuffer(MAX_ENVELOPE_PART)));
+  #scratchDrops = emptyDropCounts();
 
   /**
    * The envelope of `metric` under `resource` and `scope`: the one made for this metric stream
-   * before (the SDK hands the same descriptor object each collection) unless anything it was
-   * made from changed.
+   * before, unless anything it was made from changed.
    */
   envelope(
-    resource: ResourceMetrics["resource"],
+    resource: Resource,
     scope: InstrumentationScope,
     metric: MetricData,
     drops: AttributeDropCounts,
   ): MetricEnvelope {
     const descriptor = metric.descriptor;
     const cached = this.#envelopes.get(descriptor);
-    if (cached) {
-      const s = cached.source;
-      if (
-        s.resource === resource && s.scope === scope && s.type === metric.dataPointType &&
-        s.temporality === metric.aggregationTemporality &&
-        s.monotonic === ((metric as { isMonotonic?: boolean }).isMonotonic === true) &&
-        s.valueType === descriptor.valueType && s.name === descriptor.name
-      ) return cached;
-    }
+    if (cached && this.#valid(cached.source, resource, scope, metric)) return cached;
     const env = this.#make(resource, scope, metric, drops);
     this.#envelopes.set(descriptor, env);
     return env;
   }
 
+  #valid(s: Source, resource: Resource, scope: InstrumentationScope, metric: MetricData): boolean {
+    const d = metric.descriptor;
+    if (
+      s.name !== d.name || s.description !== d.description || s.unit !== d.unit ||
+      s.valueType !== d.valueType || s.type !== metric.dataPointType ||
+      s.temporality !== metric.aggregationTemporality ||
+      s.monotonic !== isMonotonic(metric) || s.scopeName !== scope.name ||
+      s.scopeVersion !== scope.version || s.scopeSchemaUrl !== scope.schemaUrl ||
+      s.resourceSchemaUrl !== resource.schemaUrl
+    ) return false;
+    return this.#sameAttributes(
+      resource.attributes,
+      F.Resource.attributes,
+      s.resourceSet,
+      s.resourceAttributes,
+    ) &&
+      this.#sameAttributes(
+        scopeAttributes(scope),
+        F.Scope.attributes,
+        s.scopeSet,
+        s.scopeAttributes,
+      );
+  }
+
+  /** Whether `attributes` encode to `expected` (re-derived through `set`). */
+  #sameAttributes(
+    attributes: unknown,
+    field: number,
+    set: CachedSet,
+    expected: Uint8Array,
+  ): boolean {
+    const w = this.#writer;
+    w.reset(0);
+    writeCachedAttributes(w, attributes, field, this.#scratchDrops, set);
+    if (w.spilled || w.pos !== expected.length) return false;
+    const b = w.buf;
+    for (let i = 0; i < expected.length; i++) if (b[i] !== expected[i]) return false;
+    return true;
+  }
+
+  /** Encodes `attributes` under `field` through `set`; a copy of the bytes and the overflow. */
+  #encodeAttributes(
+    attributes: unknown,
+    field: number,
+    set: CachedSet,
+    drops: AttributeDropCounts,
+  ): { bytes: Uint8Array; spilled: boolean } {
+    const w = this.#writer;
+    w.reset(0);
+    writeCachedAttributes(w, attributes, field, drops, set);
+    return { bytes: w.buf.slice(0, w.pos), spilled: w.spilled };
+  }
+
   #make(
-    resource: ResourceMetrics["resource"],
+    resource: Resource,
     scope: InstrumentationScope,
     metric: MetricData,
     drops: AttributeDropCounts,
   ): Envelope {
-    const r = this.#resourceParts(resource, drops);
-    const s = this.#scopeParts(scope, drops);
-    const head = this.#head(metric.descriptor);
+    const d = metric.descriptor;
+    const resourceSet = new CachedSet(), scopeSet = new CachedSet();
+    const ra = this.#encodeAttributes(
+      resource.attributes,
+      F.Resource.attributes,
+      resourceSet,
+      drops,
+    );
+    const sa = this.#encodeAttributes(scopeAttributes(scope), F.Scope.attributes, scopeSet, drops);
+    const w = this.#writer;
+
+    // Resource: attributes, dropped_attributes_count = 0 (written, as otlp-transformer does).
+    w.reset(0);
+    w.tag(F.ResourceMetrics.resource, LEN);
+    let start = w.fork();
+    w.raw(ra.bytes);
+    w.tag(F.Resource.droppedAttributesCount, WireType.Varint);
+    w.uint32(0);
+    w.join(start);
+    const resourcePart = w.buf.slice(0, w.pos);
+
+    // Scope: name, version, attributes.
+    w.reset(0);
+    w.tag(F.ScopeMetrics.scope, LEN);
+    start = w.fork();
+    w.tag(F.Scope.name, LEN);
+    w.string(scope.name);
+    if (scope.version) {
+      w.tag(F.Scope.version, LEN);
+      w.string(scope.version);
+    }
+    w.raw(sa.bytes);
+    w.join(start);
+    const scopePart = w.buf.slice(0, w.pos);
+    const scopeSpilled = w.spilled;
+
+    // Metric: name, description, unit.
+    w.reset(0);
+    w.tag(F.Metric.name, LEN);
+    w.string(d.name);
+    if (d.description) {
+      w.tag(F.Metric.description, LEN);
+      w.string(d.description);
+    }
+    if (d.unit) {
+      w.tag(F.Metric.unit, LEN);
+      w.string(d.unit);
+    }
+    const metricHead = w.buf.slice(0, w.pos);
+    const headSpilled = w.spilled;
+
+    // Data trailer: temporality (not for gauges), monotonic (sums).
     const kind = metric.dataPointType as number as PointKind;
-    let dataTail: Uint8Array;
     const temporality = protoTemporality(metric.aggregationTemporality);
-    const monotonic = (metric as { isMonotonic?: boolean }).isMonotonic === true;
-    if (kind === PointKind.Gauge) dataTail = new Uint8Array(0);
-    else if (kind === PointKind.Sum) {
-      dataTail = new Uint8Array([
-        ...(temporality ? [0x10, temporality] : []),
-        ...(monotonic ? [0x18, 1] : []),
-      ]);
-    } else dataTail = new Uint8Array(temporality ? [0x10, temporality] : []);
-    const tail = new Uint8Array(dataTail.length + s.tail.length + r.tail.length);
-    tail.set(dataTail, 0);
-    tail.set(s.tail, dataTail.length);
-    tail.set(r.tail, dataTail.length + s.tail.length);
+    const monotonic = isMonotonic(metric);
+    w.reset(0);
+    if (kind !== PointKind.Gauge && temporality !== 0) {
+      w.tag(F.Data.aggregationTemporality, WireType.Varint);
+      w.uint32(temporality);
+    }
+    if (kind === PointKind.Sum && monotonic) {
+      w.tag(F.Data.isMonotonic, WireType.Varint);
+      w.uint32(1);
+    }
+    const dataTail = w.buf.slice(0, w.pos);
+
     return new Envelope({
-      name: metric.descriptor.name,
+      name: d.name,
       kind,
-      integer: metric.descriptor.valueType === 0,
-      resource: r.resource,
-      scope: s.scope,
-      metricHead: head,
-      dataTag: DATA_TAGS[kind] ?? DATA_TAGS[PointKind.Gauge]!,
-      tail,
-      dataTailLength: dataTail.length,
-      scopeTailLength: s.tail.length,
-      // five tags and five varints of at most 5 bytes each
-      reserve: r.resource.length + s.scope.length + head.length + 30,
+      integer: d.valueType === 0,
+      oversize: ra.spilled || sa.spilled || scopeSpilled || headSpilled ||
+        resourcePart.length + scopePart.length + metricHead.length > MAX_ENVELOPE_PART,
+      resource: resourcePart,
+      scope: scopePart,
+      metricHead,
+      dataTail,
+      scopeTail: stringField(F.ScopeMetrics.schemaUrl, scope.schemaUrl),
+      resourceTail: stringField(F.ResourceMetrics.schemaUrl, resource.schemaUrl),
     }, {
-      resource,
-      scope,
+      name: d.name,
+      description: d.description,
+      unit: d.unit,
+      valueType: d.valueType,
       type: metric.dataPointType,
       temporality: metric.aggregationTemporality,
       monotonic,
-      valueType: metric.descriptor.valueType,
-      name: metric.descriptor.name,
+      scopeName: scope.name,
+      scopeVersion: scope.version,
+      scopeSchemaUrl: scope.schemaUrl,
+      resourceSchemaUrl: resource.schemaUrl,
+      resourceAttributes: ra.bytes,
+      resourceSet,
+      scopeAttributes: sa.bytes,
+      scopeSet,
     });
-  }
-
-  #resourceParts(resource: ResourceMetrics["resource"], drops: AttributeDropCounts) {
-    let parts = this.#resources.get(resource);
-    if (parts) return parts;
-    const w = this.#writer;
-    w.reset(0);
-    this.#attributes.write(w, resource.attributes, 1, drops);
-    w.tag(2, 0); // dropped_attributes_count = 0, written as otlp-transformer writes it
-    w.uint32(0);
-    const body = w.buf.slice(0, w.pos);
-    parts = { resource: wrap(1, body), tail: stringField(3, resource.schemaUrl) };
-    this.#resources.set(resource, parts);
-    return parts;
-  }
-
-  #scopeParts(scope: InstrumentationScope, drops: AttributeDropCounts) {
-    let parts = this.#scopes.get(scope);
-    if (parts) return parts;
-    const w = this.#writer;
-    w.reset(0);
-    w.tag(1, 2);
-    w.string(scope.name);
-    if (scope.version) {
-      w.tag(2, 2);
-      w.string(scope.version);
-    }
-    const attributes = (scope as { attributes?: Record<string, unknown> }).attributes;
-    this.#attributes.write(w, attributes, 3, drops);
-    const body = w.buf.slice(0, w.pos);
-    parts = { scope: wrap(1, body), tail: stringField(3, scope.schemaUrl) };
-    this.#scopes.set(scope, parts);
-    return parts;
-  }
-
-  #head(descriptor: MetricData["descriptor"]): Uint8Array {
-    let head = this.#heads.get(descriptor);
-    if (head) return head;
-    const w = this.#writer;
-    w.reset(0);
-    w.tag(1, 2);
-    w.string(descriptor.name);
-    if (descriptor.description) {
-      w.tag(2, 2);
-      w.string(descriptor.description);
-    }
-    if (descriptor.unit) {
-      w.tag(3, 2);
-      w.string(descriptor.unit);
-    }
-    head = w.buf.slice(0, w.pos);
-    this.#heads.set(descriptor, head);
-    return head;
   }
 }
 
-/** `tag(field, LEN) length body`. */
-function wrap(field: number, body: Uint8Array): Uint8Array {
-  const w = new ProtoWriter(new Uint8Array(body.length + 6));
-  w.tag(field, 2);
-  w.bytes(body);
-  return w.buf.slice(0, w.pos);
+function isMonotonic(metric: MetricData): boolean {
+  return (metric as { isMonotonic?: boolean }).isMonotonic === true;
+}
+
+function scopeAttributes(scope: InstrumentationScope): unknown {
+  return (scope as { attributes?: unknown }).attributes;
 }
 
 /** A string field, or nothing for an empty or missing string. */
 function stringField(field: number, value: string | undefined): Uint8Array {
   if (!value) return new Uint8Array(0);
   const w = new ProtoWriter(new Uint8Array(value.length * 3 + 6));
-  w.tag(field, 2);
+  w.tag(field, LEN);
   w.string(value);
   return w.buf.slice(0, w.pos);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

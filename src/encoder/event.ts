@@ -1,22 +1,49 @@
 /**
  * One data point → one `ExportMetricsServiceRequest`, written straight into the staging buffer:
- * the point's body forward, then the enclosing messages' headers backwards in front of it, so no
- * sizing pass and no intermediate objects are needed.
+ * the point's body forward, then the enclosing messages' prefix (from its
+ * {@linkcode MetricEnvelope}) in front of it, so no sizing pass and no intermediate objects are
+ * needed.
+ *
+ * Values are written as otlp-transformer writes them, with one defined exception: an INT
+ * instrument's value that is not a number within int64 (NaN, ±Infinity, |v| ≥ 2^63, which
+ * `sfixed64` cannot hold; the official serializer writes them silently wrong) is written as
+ * `as_double`, exactly the JS number, and counted in {@linkcode PointEncoder.conversions}.
  *
  * @module
  */
 import type { DataPoint, ExponentialHistogram, Histogram } from "@opentelemetry/sdk-metrics";
-import { AttributeCache, type AttributeDropCounts, type SeriesSlots } from "./attributes.ts";
-import { type MetricEnvelope, PointKind, prefixKey } from "./envelope.ts";
-import { hrTimeHalves, ProtoWriter, putVarint, varint53Size, varintSize } from "./wire.ts";
+import { type AttributeDropCounts, emptyDropCounts } from "./attributes.ts";
+import { Frame, type MetricEnvelope, PointKind } from "./envelope.ts";
+import * as F from "./fields.ts";
+import { hrTimeHalves, ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.ts";
 
 type HrTime = [number, number];
-const TWO_32 = 4294967296;
 type AnyPoint = DataPoint<unknown>;
+
+const MIN_INT64 = -(2 ** 63);
+const MAX_INT64 = 2 ** 63;
+const LEN = WireType.LengthDelimited;
+const I64 = WireType.Bit64;
+const VARINT = WireType.Varint;
+const DATA_POINTS_TAG = tag(F.Data.dataPoints, LEN);
+// The tags of the two times: the same numbers in every point message.
+const START_TIME_TAG = tag(F.NumberPoint.startTime, I64);
+const TIME_TAG = tag(F.NumberPoint.time, I64);
+/** Bytes in front of a point body for its `data_points` tag and length, at most. */
+const POINT_HEADER = 6;
 
 /** Optional fields the SDK does not produce today but OTLP carries; written when present. */
 interface PointExtras {
   flags?: number;
+}
+
+/** Counts of values written in another OTLP type than their instrument's. */
+export interface ValueConversions {
+  /**
+   * INT-instrument values written as `as_double` because they are not numbers within int64
+   * (NaN, ±Infinity, |v| ≥ 2^63).
+   */
+  intAsDouble: number;
 }
 
 /**
@@ -25,22 +52,35 @@ interface PointExtras {
  * every size limit) and must be dropped.
  *
  * Nothing is allocated per point: times are converted once per distinct value, attribute sets
- * come from the cache when the SDK hands the same object again, and the constant part of each
- * request (resource, scope, metric header, tags) is one precomputed copy.
+ * come from their stream's content-validated cache, and the constant part of each request
+ * (resource, scope, metric header, tags) is one precomputed copy.
  *
  * @example
  * ```ts
  * import { PointEncoder } from "./event.ts";
+ * import { EnvelopeCache } from "./envelope.ts";
  * const encoder = new PointEncoder(new Uint8Array(new ArrayBuffer(8192)), 0);
+ * const metric = {
+ *   descriptor: { name: "m", description: "", unit: "", valueType: 1 },
+ *   aggregationTemporality: 0,
+ *   dataPointType: 2,
+ *   dataPoints: [{ startTime: [1, 0], endTime: [2, 0], attributes: { a: "b" }, value: 1.5 }],
+ * } as never;
+ * const env = new EnvelopeCache().envelope({ attributes: {} } as never, { name: "s" }, metric, encoder.drops);
+ * encoder.beginExport();
+ * const start = encoder.encode(env, (metric as { dataPoints: never[] }).dataPoints[0]!, 0);
+ * if (encoder.writer.pos - start < 40) throw new Error("a whole request");
  * ```
  */
 export class PointEncoder {
   /** The writer over the staging buffer. */
   readonly writer: ProtoWriter;
   /** Values dropped from attributes since creation. */
-  readonly drops: AttributeDropCounts = { unsupported: 0, tooDeep: 0 };
+  readonly drops: AttributeDropCounts = emptyDropCounts();
+  /** Values written in another type than their instrument's, since creation. */
+  readonly conversions: ValueConversions = { intAsDouble: 0 };
   readonly #headroom: number;
-  readonly #attributes = new AttributeCache();
+  readonly #frame = new Frame();
   readonly #time = new Uint32Array(new ArrayBuffer(8));
   // Start and end times, each remembered by value: the points of one collection share them.
   #startSeconds = NaN;
@@ -51,15 +91,9 @@ export class PointEncoder {
   #endNanos = NaN;
   #endLo = 0;
   #endHi = 0;
-  // The last explicit-bounds array seen twice in a row, and its encoding.
-  #boundsCandidate: unknown = undefined;
-  #boundsArray: unknown = undefined;
-  #boundsBytes: Uint8Array = new Uint8Array(0);
-  /** The prefix the last point left in the staging memory (see {@linkcode encode}). */
+  /** The prefix the last point left in the staging memory, and where (see {@linkcode encode}). */
   #prefixInPlace: Uint8Array | undefined = undefined;
-  // The stream and position of the point being written, for the attribute cache.
-  #slots: SeriesSlots | undefined = undefined;
-  #index = -1;
+  #prefixAt = -1;
 
   /**
    * @param staging where events are written (native memory for real sinks)
@@ -70,94 +104,72 @@ export class PointEncoder {
     this.#headroom = headroom;
   }
 
-  /**
-   * Marks the start of an export: lets the attribute cache judge whether caching pays, and
-   * forgets what the staging memory held (anything may have touched it between exports).
-   */
+  /** Marks the start of an export: forgets what the staging memory held (anything may have touched it). */
   beginExport(): void {
-    this.#attributes.beginExport();
     this.#prefixInPlace = undefined;
   }
 
   /**
    * Encodes `point` of the metric of `env`; returns the payload's first byte. `index`: the
-   * point's position in its metric's `dataPoints` (lets the attribute cache find the set by
-   * position); -1 when unknown.
+   * point's position in its metric's `dataPoints` (where its attribute set is looked for in
+   * the stream's cache); -1 for none.
    */
   encode(env: MetricEnvelope, point: AnyPoint, index = -1): number {
     const w = this.writer;
-    const bodyStart = this.#headroom + env.reserve;
+    const bodyStart = this.#headroom + env.reserve + POINT_HEADER;
     w.reset(bodyStart);
+    if (env.oversize) return this.#abandon(bodyStart);
     this.writeBody(env, point, index);
     const bodyLength = w.pos - bodyStart;
-    const tail = env.tail;
-    const tailLength = tail.length;
-    if (tailLength > 0) {
-      if (tailLength <= 8) {
-        // A few bytes (temporality, monotonic): a loop beats a call into TypedArray#set.
-        w.ensure(tailLength);
-        const b = w.buf;
-        let p = w.pos;
-        for (let i = 0; i < tailLength; i++) b[p++] = tail[i]!;
-        w.pos = p;
-      } else w.raw(tail);
-    }
-    // Lengths, innermost first: Data, Metric, ScopeMetrics, ResourceMetrics.
-    const bodySize = varintSize(bodyLength);
-    const dataLength = 1 + bodySize + bodyLength + env.dataTailLength;
-    const dataSize = varintSize(dataLength);
-    const metricLength = env.metricHead.length + 1 + dataSize + dataLength;
-    const metricSize = varintSize(metricLength);
-    const scopeMetricsLength = env.scope.length + 1 + metricSize + metricLength +
-      env.scopeTailLength;
-    const scopeMetricsSize = varintSize(scopeMetricsLength);
-    const resourceMetricsLength = env.resource.length + 1 + scopeMetricsSize +
-      scopeMetricsLength + (tail.length - env.dataTailLength - env.scopeTailLength);
-    const resourceMetricsSize = varintSize(resourceMetricsLength);
-    const prefix = env.prefix(
-      prefixKey(resourceMetricsSize, scopeMetricsSize, metricSize, dataSize, bodySize),
-    );
-    // One copy of everything constant, then the five lengths into their gaps. The copy is
-    // skipped when the previous point left this very prefix here: same metric, same length
-    // sizes, in the home buffer, during this export. Nothing else writes there: the body goes
-    // after it and the sink's header (`headroom`) before it.
+    w.raw(env.tail);
+    const header = 1 + varintSize(bodyLength);
+    const frame = this.#frame;
+    env.frame(header + bodyLength, frame);
+    const prefix = env.prefix(frame);
+    // One copy of everything constant, then the lengths into their gaps. The copy is skipped
+    // when the previous point left this very prefix at this very place during this export, in
+    // the home buffer: nothing else writes there (the body goes after it, the sink's header
+    // before it).
     const b = w.buf;
-    const start = bodyStart - prefix.length;
-    if (prefix !== this.#prefixInPlace || w.spilled) {
+    const start = bodyStart - header - prefix.length;
+    if (prefix !== this.#prefixInPlace || start !== this.#prefixAt || w.spilled) {
       b.set(prefix, start);
       this.#prefixInPlace = w.spilled ? undefined : prefix;
+      this.#prefixAt = start;
     }
-    let p = start + 1;
-    putVarint(b, p, resourceMetricsLength);
-    p += resourceMetricsSize + env.resource.length + 1;
-    putVarint(b, p, scopeMetricsLength);
-    p += scopeMetricsSize + env.scope.length + 1;
-    putVarint(b, p, metricLength);
-    p += metricSize + env.metricHead.length + 1;
-    putVarint(b, p, dataLength);
-    putVarint(b, p + dataSize + 1, bodyLength);
+    env.writeLengths(b, start, frame);
+    b[bodyStart - header] = DATA_POINTS_TAG;
+    putVarint(b, bodyStart - header + 1, bodyLength);
+    return start;
+  }
+
+  /** A point that cannot fit (its envelope is over every limit): spilled, for the caller to drop. */
+  #abandon(start: number): number {
+    const w = this.writer;
+    w.pos = w.capacity;
+    w.ensure(1);
+    w.pos++;
     return start;
   }
 
   /**
    * Writes the body of `point` (the data point message's fields, no tag or length) at
    * `writer.pos`, advancing it. {@linkcode encode} wraps it into a request.
+   *
+   * @throws {TypeError} for a data point type the SDK does not have
    */
   writeBody(env: MetricEnvelope, point: AnyPoint, index = -1): void {
     const w = this.writer;
-    this.#slots = env.slots;
-    this.#index = index;
     switch (env.kind) {
       case PointKind.Sum:
       case PointKind.Gauge:
-        this.#numberPoint(w, point, env.integer);
-        break;
+        return this.#numberPoint(w, env, point, index);
       case PointKind.Histogram:
-        this.#histogramPoint(w, point as DataPoint<Histogram>);
-        break;
+        return this.#histogramPoint(w, env, point as DataPoint<Histogram>, index);
       case PointKind.ExponentialHistogram:
-        this.#exponentialPoint(w, point as DataPoint<ExponentialHistogram>);
-        break;
+        return this.#exponentialPoint(w, env, point as DataPoint<ExponentialHistogram>, index);
+      default:
+        throw new TypeError(`unknown dataPointType ${env.kind} of metric "${env.name}"`);
     }
   }
 
@@ -181,139 +193,109 @@ export class PointEncoder {
       this.#endHi = this.#time[1]!;
     }
     const b = w.buf, dv = w.dv, p = w.pos;
-    b[p] = 0x11;
+    b[p] = START_TIME_TAG;
     dv.setUint32(p + 1, this.#startLo, true);
     dv.setUint32(p + 5, this.#startHi, true);
-    b[p + 9] = 0x19;
+    b[p + 9] = TIME_TAG;
     dv.setUint32(p + 10, this.#endLo, true);
     dv.setUint32(p + 14, this.#endHi, true);
     w.pos = p + 18;
   }
 
-  #numberPoint(w: ProtoWriter, point: AnyPoint, integer: boolean): void {
+  /** `NumberDataPoint` (see fields.ts). */
+  #numberPoint(w: ProtoWriter, env: MetricEnvelope, point: AnyPoint, index: number): void {
     w.ensure(27);
     this.#times(w, point);
     const value = point.value as number;
-    const p = w.pos;
-    if (integer) {
-      w.buf[p] = 0x31; // as_int = 6, sfixed64
-      w.pos = p + 1;
-      fixed64(w, value);
+    if (env.integer && value >= MIN_INT64 && value < MAX_INT64) {
+      w.buf[w.pos++] = tag(F.NumberPoint.asInt, I64);
+      w.sfixed64(value);
     } else {
-      w.buf[p] = 0x21; // as_double = 4
-      w.dv.setFloat64(p + 1, value, true);
-      w.pos = p + 9;
+      if (env.integer) this.conversions.intAsDouble++;
+      w.buf[w.pos++] = tag(F.NumberPoint.asDouble, I64);
+      w.double(value);
     }
-    this.#attributes.write(w, point.attributes, 7, this.drops, this.#slots, this.#index);
-    this.#flags(w, point, 8);
+    env.attributes.write(w, point.attributes, F.NumberPoint.attributes, this.drops, index);
+    this.#flags(w, point, F.NumberPoint.flags);
   }
 
-  #histogramPoint(w: ProtoWriter, point: DataPoint<Histogram>): void {
+  /** `HistogramDataPoint` (see fields.ts). */
+  #histogramPoint(
+    w: ProtoWriter,
+    env: MetricEnvelope,
+    point: DataPoint<Histogram>,
+    index: number,
+  ): void {
     const h = point.value;
     const counts = h.buckets.counts;
     const bounds = h.buckets.boundaries;
     w.ensure(48 + 8 * (counts.length + bounds.length));
     this.#times(w, point);
-    w.buf[w.pos++] = 0x21; // count = 4, fixed64
-    fixed64(w, h.count);
+    w.buf[w.pos++] = tag(F.HistogramPoint.count, I64);
+    w.sfixed64(h.count);
     if (h.sum !== undefined) {
-      w.buf[w.pos] = 0x29; // sum = 5
-      w.dv.setFloat64(w.pos + 1, h.sum, true);
-      w.pos += 9;
+      w.buf[w.pos++] = tag(F.HistogramPoint.sum, I64);
+      w.double(h.sum);
     }
     if (counts.length > 0) {
-      w.buf[w.pos++] = 0x32; // bucket_counts = 6, packed fixed64
+      w.buf[w.pos++] = tag(F.HistogramPoint.bucketCounts, LEN);
       w.uint32(counts.length * 8);
-      let dv = w.dv;
-      let p = w.pos;
-      for (let i = 0; i < counts.length; i++) {
-        const c = counts[i]!;
-        if (c >= 0 && c < TWO_32) {
-          dv.setUint32(p, c, true);
-          dv.setUint32(p + 4, 0, true);
-          p += 8;
-        } else {
-          w.pos = p;
-          w.fixed64Number(c);
-          dv = w.dv;
-          p = w.pos;
-        }
-      }
-      w.pos = p;
+      for (let i = 0; i < counts.length; i++) w.sfixed64(counts[i]!);
     }
-    if (bounds.length > 0) this.#bounds(w, bounds);
-    this.#attributes.write(w, point.attributes, 9, this.drops, this.#slots, this.#index);
-    this.#flags(w, point, 10);
+    if (bounds.length > 0) {
+      w.buf[w.pos++] = tag(F.HistogramPoint.explicitBounds, LEN);
+      w.uint32(bounds.length * 8);
+      for (let i = 0; i < bounds.length; i++) w.double(bounds[i]!);
+    }
+    env.attributes.write(w, point.attributes, F.HistogramPoint.attributes, this.drops, index);
+    this.#flags(w, point, F.HistogramPoint.flags);
     if (h.min !== undefined) {
-      w.uint32(0x59); // min = 11
+      w.tag(F.HistogramPoint.min, I64);
       w.double(h.min);
     }
     if (h.max !== undefined) {
-      w.uint32(0x61); // max = 12
+      w.tag(F.HistogramPoint.max, I64);
       w.double(h.max);
     }
   }
 
-  /**
-   * `explicit_bounds` (7), packed doubles. The SDK hands one boundaries array per instrument,
-   * the same for every point and collection: once an array comes twice in a row its encoding
-   * is kept and copied (the boundaries of an instrument never change).
-   */
-  #bounds(w: ProtoWriter, bounds: readonly number[]): void {
-    const cached = this.#boundsBytes;
-    if (
-      bounds === this.#boundsArray &&
-      cached.length === 1 + varintSize(bounds.length * 8) + bounds.length * 8
-    ) {
-      w.raw(cached);
-      return;
-    }
-    const start = w.pos;
-    w.buf[w.pos++] = 0x3a;
-    w.uint32(bounds.length * 8);
-    const dv = w.dv;
-    let p = w.pos;
-    for (let i = 0; i < bounds.length; i++, p += 8) dv.setFloat64(p, bounds[i]!, true);
-    w.pos = p;
-    if (bounds === this.#boundsCandidate) {
-      this.#boundsArray = bounds;
-      this.#boundsBytes = w.buf.slice(start, p);
-    }
-    this.#boundsCandidate = bounds;
-  }
-
-  #exponentialPoint(w: ProtoWriter, point: DataPoint<ExponentialHistogram>): void {
+  /** `ExponentialHistogramDataPoint` (see fields.ts). */
+  #exponentialPoint(
+    w: ProtoWriter,
+    env: MetricEnvelope,
+    point: DataPoint<ExponentialHistogram>,
+    index: number,
+  ): void {
     const h = point.value;
-    this.#attributes.write(w, point.attributes, 1, this.drops, this.#slots, this.#index);
+    env.attributes.write(w, point.attributes, F.ExponentialPoint.attributes, this.drops, index);
     w.ensure(54);
     this.#times(w, point);
-    w.buf[w.pos++] = 0x21; // count = 4
-    fixed64(w, h.count);
+    w.buf[w.pos++] = tag(F.ExponentialPoint.count, I64);
+    w.sfixed64(h.count);
     if (h.sum !== undefined) {
-      w.buf[w.pos] = 0x29; // sum = 5
-      w.dv.setFloat64(w.pos + 1, h.sum, true);
-      w.pos += 9;
+      w.buf[w.pos++] = tag(F.ExponentialPoint.sum, I64);
+      w.double(h.sum);
     }
     if (h.scale !== 0) {
-      w.buf[w.pos++] = 0x30; // scale = 6, sint32
+      w.buf[w.pos++] = tag(F.ExponentialPoint.scale, VARINT);
       w.sint32(h.scale);
     }
-    w.buf[w.pos++] = 0x39; // zero_count = 7, fixed64
-    fixed64(w, h.zeroCount);
-    buckets(w, 0x42, h.positive.offset, h.positive.bucketCounts); // positive = 8
-    buckets(w, 0x4a, h.negative.offset, h.negative.bucketCounts); // negative = 9
-    this.#flags(w, point, 10);
+    w.buf[w.pos++] = tag(F.ExponentialPoint.zeroCount, I64);
+    w.sfixed64(h.zeroCount);
+    buckets(w, F.ExponentialPoint.positive, h.positive.offset, h.positive.bucketCounts);
+    buckets(w, F.ExponentialPoint.negative, h.negative.offset, h.negative.bucketCounts);
+    this.#flags(w, point, F.ExponentialPoint.flags);
     if (h.min !== undefined) {
-      w.uint32(0x61); // min = 12
+      w.tag(F.ExponentialPoint.min, I64);
       w.double(h.min);
     }
     if (h.max !== undefined) {
-      w.uint32(0x69); // max = 13
+      w.tag(F.ExponentialPoint.max, I64);
       w.double(h.max);
     }
     const threshold = (h as { zeroThreshold?: number }).zeroThreshold;
     if (threshold) {
-      w.uint32(0x71); // zero_threshold = 14
+      w.tag(F.ExponentialPoint.zeroThreshold, I64);
       w.double(threshold);
     }
   }
@@ -321,32 +303,30 @@ export class PointEncoder {
   #flags(w: ProtoWriter, point: AnyPoint, field: number): void {
     const flags = (point as PointExtras).flags;
     if (flags) {
-      w.uint32(field << 3);
+      w.tag(field, VARINT);
       w.uint32(flags);
     }
   }
 }
 
-/** A fixed64 of an integral number at `w.pos`; 8 bytes of room must be ensured. */
-function fixed64(w: ProtoWriter, value: number): void {
-  if (value >= 0 && value < TWO_32) {
-    const dv = w.dv, p = w.pos;
-    dv.setUint32(p, value, true);
-    dv.setUint32(p + 4, 0, true);
-    w.pos = p + 8;
-  } else w.fixed64Number(value);
-}
+const OFFSET_TAG = tag(F.Buckets.offset, VARINT);
+const BUCKET_COUNTS_TAG = tag(F.Buckets.bucketCounts, LEN);
 
-/** `ExponentialHistogramDataPoint.Buckets`: always written, as otlp-transformer does. */
-function buckets(w: ProtoWriter, tag: number, offset: number, counts: readonly number[]): void {
+/**
+ * `ExponentialHistogramDataPoint.Buckets` under `field`: always written (also when empty), as
+ * otlp-transformer writes it.
+ */
+function buckets(w: ProtoWriter, field: number, offset: number, counts: readonly number[]): void {
   const n = counts.length;
   const zigzag = ((offset << 1) ^ (offset >> 31)) >>> 0;
   const offsetSize = offset !== 0 ? 1 + varintSize(zigzag) : 0;
+  const fieldTag = tag(field, LEN);
   if (n > 0) {
-    // The usual case: every count an integer below 128, one byte each, so the packed length
-    // is n and the counts are copied in one pass. Any other count falls back to sizing first.
-    const headSize = 1 + varintSize(offsetSize + 1 + varintSize(n) + n) + offsetSize + 1 +
-      varintSize(n);
+    // The usual case: every count an integer in [0, 127], one byte each, so the packed length
+    // is n and every length is known before writing: the counts are copied in one pass. Any
+    // other count falls back to fork / join.
+    const bodyLength = offsetSize + 1 + varintSize(n) + n;
+    const headSize = 1 + varintSize(bodyLength) + offsetSize + 1 + varintSize(n);
     w.ensure(headSize + n);
     const b = w.buf;
     const first = w.pos + headSize;
@@ -357,34 +337,29 @@ function buckets(w: ProtoWriter, tag: number, offset: number, counts: readonly n
       b[first + i] = c;
     }
     if (i === n) {
-      b[w.pos++] = tag;
-      w.uint32(offsetSize + 1 + varintSize(n) + n);
+      b[w.pos++] = fieldTag;
+      w.uint32(bodyLength);
       if (offset !== 0) {
-        b[w.pos++] = 0x08;
+        b[w.pos++] = OFFSET_TAG;
         w.uint32(zigzag);
       }
-      b[w.pos++] = 0x12;
+      b[w.pos++] = BUCKET_COUNTS_TAG;
       w.uint32(n);
       w.pos += n;
       return;
     }
   }
-  let packed = 0;
-  for (let i = 0; i < n; i++) packed += varint53Size(counts[i]!);
-  const size = offsetSize + (n > 0 ? 1 + varintSize(packed) + packed : 0);
-  w.uint32(tag);
-  w.uint32(size);
+  w.uint32(fieldTag);
+  const body = w.fork();
   if (offset !== 0) {
-    w.uint32(0x08);
+    w.uint32(OFFSET_TAG);
     w.uint32(zigzag);
   }
   if (n > 0) {
-    w.uint32(0x12);
-    w.uint32(packed);
-    for (let i = 0; i < n; i++) {
-      const c = counts[i]!;
-      if (c < TWO_32) w.uint32(c);
-      else w.varint64(c % TWO_32, Math.floor(c / TWO_32));
-    }
+    w.uint32(BUCKET_COUNTS_TAG);
+    const packed = w.fork();
+    for (let i = 0; i < n; i++) w.int64(counts[i]!);
+    w.join(packed);
   }
+  w.join(body);
 }

@@ -1,34 +1,78 @@
 /**
- * A protobuf wire writer over a preallocated buffer: the encoder's hot path. It writes
- * straight into the sink's (native) staging memory; only when a point outgrows that memory
- * does it move to a growable heap buffer, which only happens for points over every limit.
+ * The protobuf wire format, and the one writer the encoder uses for it. Every byte of an event
+ * goes through {@linkcode ProtoWriter}: tags, varints (32 and 64 bit), fixed64, doubles,
+ * strings, and length-delimited fields through {@linkcode ProtoWriter.fork} /
+ * {@linkcode ProtoWriter.join}. It writes straight into the sink's (native) staging memory;
+ * only when a point outgrows that memory does it move to a growable heap buffer
+ * ({@linkcode ProtoWriter.spilled}), which only happens for points over every size limit.
+ *
+ * Encoding rules (https://protobuf.dev/programming-guides/encoding/):
+ * - a tag is the varint `field << 3 | wireType`;
+ * - a varint is 7 bits per byte, least significant first, the high bit set on all but the last;
+ *   a negative int64 is its 64-bit two's complement (always 10 bytes);
+ * - fixed64 / sfixed64 / double are 8 bytes little-endian;
+ * - a length-delimited field is the varint of its length, then the bytes.
+ *
+ * JavaScript numbers are doubles, so 64-bit integers travel as two unsigned 32-bit halves
+ * (`lo`, `hi`): {@linkcode ProtoWriter.int64} and {@linkcode ProtoWriter.sfixed64} split a
+ * number into them in one place (`#split`).
  *
  * @module
  */
 
-const TWO_32 = 4294967296;
-const textEncoder = new TextEncoder();
+/** 2^32: the weight of the high half of a 64-bit integer. */
+export const TWO_32 = 4294967296;
 
-/** Number of bytes of the varint encoding of an unsigned 32-bit value. */
+/** Wire types (the low three bits of a tag). */
+export const WireType = {
+  /** int32, int64, uint32, uint64, sint32, bool, enum. */
+  Varint: 0,
+  /** fixed64, sfixed64, double. */
+  Bit64: 1,
+  /** string, bytes, embedded messages, packed repeated fields. */
+  LengthDelimited: 2,
+  /** fixed32, sfixed32, float. */
+  Bit32: 5,
+} as const;
+/** One of the {@linkcode WireType} values. */
+export type WireType = typeof WireType[keyof typeof WireType];
+
+/**
+ * The tag of `field` with `wireType`, as a number (a one-byte varint for fields 1..15).
+ *
+ * @example
+ * ```ts
+ * import { tag, WireType } from "./wire.ts";
+ * if (tag(1, WireType.LengthDelimited) !== 0x0a) throw new Error();
+ * ```
+ */
+export function tag(field: number, wireType: WireType): number {
+  return (field << 3) | wireType;
+}
+
+/**
+ * Number of bytes of the varint of an unsigned 32-bit value.
+ *
+ * @example
+ * ```ts
+ * import { varintSize } from "./wire.ts";
+ * if (varintSize(127) !== 1 || varintSize(128) !== 2) throw new Error();
+ * ```
+ */
 export function varintSize(value: number): number {
   return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 }
 
-/** Number of bytes of the varint encoding of a non-negative integer below 2^53. */
-export function varint53Size(value: number): number {
-  if (value < TWO_32) return varintSize(value);
-  let size = 5;
-  let v = Math.floor(value / 34359738368); // 2^35
-  while (v > 0) {
-    size++;
-    v = Math.floor(v / 128);
-  }
-  return size;
-}
-
 /**
  * Writes the varint of an unsigned 32-bit `value` into `b` at `p`; returns the position after
- * it. The one varint loop of the encoder: the writer's methods and the prefix patching use it.
+ * it. The one 32-bit varint loop: the writer's methods and the length patching use it.
+ *
+ * @example
+ * ```ts
+ * import { putVarint } from "./wire.ts";
+ * const b = new Uint8Array(5);
+ * if (putVarint(b, 0, 300) !== 2 || b[0] !== 0xac || b[1] !== 0x02) throw new Error();
+ * ```
  */
 export function putVarint(b: Uint8Array, p: number, value: number): number {
   let v = value >>> 0;
@@ -40,16 +84,23 @@ export function putVarint(b: Uint8Array, p: number, value: number): number {
   return p;
 }
 
+const textEncoder = new TextEncoder();
+
 /**
- * Writes protobuf wire data forward from `pos`. Lengths of enclosing messages are written
- * afterwards, backwards, with {@linkcode ProtoWriter.prependVarint}.
+ * Writes protobuf wire data forward from `pos` into a buffer it was given (the sink's staging
+ * memory), moving to a heap buffer only when that is too small.
  *
  * @example
  * ```ts
- * import { ProtoWriter } from "./wire.ts";
+ * import { ProtoWriter, WireType } from "./wire.ts";
  * const w = new ProtoWriter(new Uint8Array(new ArrayBuffer(64)));
- * w.tag(1, 2);
+ * w.tag(1, WireType.LengthDelimited);
+ * const start = w.fork();
+ * w.tag(1, WireType.LengthDelimited);
  * w.string("hi");
+ * w.join(start);
+ * // 0a 04 | 0a 02 68 69
+ * if (w.pos !== 6 || w.buf[1] !== 4) throw new Error();
  * ```
  */
 export class ProtoWriter {
@@ -61,6 +112,9 @@ export class ProtoWriter {
   pos = 0;
   #home: Uint8Array;
   #homeView: DataView;
+  // The halves of the last number split by #split.
+  #lo = 0;
+  #hi = 0;
 
   /** Creates a writer over `home`, the buffer it returns to after every {@linkcode reset}. */
   constructor(home: Uint8Array) {
@@ -73,6 +127,11 @@ export class ProtoWriter {
   /** Whether writing moved off the home buffer because it was too small. */
   get spilled(): boolean {
     return this.buf !== this.#home;
+  }
+
+  /** Size of the home buffer: what a point may take before it spills. */
+  get capacity(): number {
+    return this.#home.length;
   }
 
   /** Returns to the home buffer at `pos`. */
@@ -92,17 +151,17 @@ export class ProtoWriter {
   }
 
   /** A field tag. */
-  tag(field: number, wireType: number): void {
+  tag(field: number, wireType: WireType): void {
     this.uint32((field << 3) | wireType);
   }
 
-  /** An unsigned 32-bit varint. */
+  /** An unsigned 32-bit varint (also bool, enum, and non-negative int32). */
   uint32(value: number): void {
     this.ensure(5);
     this.pos = putVarint(this.buf, this.pos, value);
   }
 
-  /** A 64-bit varint from its low and high 32-bit halves (two's complement for negatives). */
+  /** A 64-bit varint from its unsigned low and high 32-bit halves. */
   varint64(lo: number, hi: number): void {
     if (hi === 0) return this.uint32(lo);
     this.ensure(10);
@@ -119,18 +178,14 @@ export class ProtoWriter {
     this.pos = p;
   }
 
-  /** An int64 varint of an integral number within ±2^63. */
+  /**
+   * An int64 (or uint64) varint of an integral number within ±2^63 (uint64: [0, 2^64)).
+   * Negative numbers are written as their two's complement, 10 bytes.
+   */
   int64(value: number): void {
-    if (value >= 0) {
-      if (value < TWO_32) return this.uint32(value);
-      return this.varint64(value % TWO_32, Math.floor(value / TWO_32));
-    }
-    const abs = -value;
-    let lo = ~(abs % TWO_32) >>> 0;
-    let hi = ~Math.floor(abs / TWO_32) >>> 0;
-    lo = (lo + 1) >>> 0;
-    if (lo === 0) hi = (hi + 1) >>> 0;
-    this.varint64(lo, hi);
+    if (value >= 0 && value < TWO_32) return this.uint32(value);
+    this.#split(value);
+    this.varint64(this.#lo, this.#hi);
   }
 
   /** A zigzag sint32 varint. */
@@ -138,7 +193,7 @@ export class ProtoWriter {
     this.uint32(((value << 1) ^ (value >> 31)) >>> 0);
   }
 
-  /** A fixed64 from its halves. */
+  /** A fixed64 from its unsigned halves. */
   fixed64(lo: number, hi: number): void {
     this.ensure(8);
     this.dv.setUint32(this.pos, lo, true);
@@ -146,16 +201,30 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
-  /** A fixed64 / sfixed64 of an integral number within ±2^63. */
-  fixed64Number(value: number): void {
+  /** A fixed64 / sfixed64 of an integral number within ±2^63 (fixed64: [0, 2^64)). */
+  sfixed64(value: number): void {
     if (value >= 0 && value < TWO_32) return this.fixed64(value, 0);
-    if (value >= 0) return this.fixed64(value % TWO_32, Math.floor(value / TWO_32));
-    const abs = -value;
-    let lo = ~(abs % TWO_32) >>> 0;
-    let hi = ~Math.floor(abs / TWO_32) >>> 0;
-    lo = (lo + 1) >>> 0;
-    if (lo === 0) hi = (hi + 1) >>> 0;
-    this.fixed64(lo, hi);
+    this.#split(value);
+    this.fixed64(this.#lo, this.#hi);
+  }
+
+  /**
+   * The one 64-bit split: `value` (integral, within ±2^64) into the unsigned halves of its
+   * 64-bit two's complement, in `#lo` / `#hi`. Exact: `value % 2^32` and `value / 2^32` of an
+   * integral double are exact, and the negation works on the halves.
+   */
+  #split(value: number): void {
+    const abs = value < 0 ? -value : value;
+    let lo = abs % TWO_32 >>> 0;
+    let hi = Math.floor(abs / TWO_32) >>> 0;
+    if (value < 0) {
+      lo = ~lo >>> 0;
+      hi = ~hi >>> 0;
+      lo = (lo + 1) >>> 0;
+      if (lo === 0) hi = (hi + 1) >>> 0;
+    }
+    this.#lo = lo;
+    this.#hi = hi;
   }
 
   /** A little-endian IEEE 754 double. */
@@ -165,11 +234,20 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
-  /** Raw bytes. */
+  /** Raw bytes (already encoded). */
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
+    const n = bytes.length;
+    this.ensure(n);
+    if (n <= 32) {
+      // A few bytes: a loop beats a call into TypedArray#set in both engines.
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+      this.pos = p;
+      return;
+    }
     this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    this.pos += n;
   }
 
   /** Length-prefixed bytes. */
@@ -181,34 +259,59 @@ export class ProtoWriter {
   /** A length-prefixed UTF-8 string (ASCII written directly; the rest through TextEncoder). */
   string(text: string): void {
     const n = text.length;
-    let ascii = true;
+    this.ensure(5 + n);
+    const b = this.buf;
+    const start = this.pos;
+    let p = n < 0x80 ? start + 1 : putVarint(b, start, n);
     for (let i = 0; i < n; i++) {
-      if (text.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return this.bytes(textEncoder.encode(text)); // pos untouched so far
+      b[p++] = c;
     }
-    if (ascii) {
-      this.uint32(n);
-      this.ensure(n);
-      const b = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < n; i++) b[p++] = text.charCodeAt(i);
-      this.pos = p;
-      return;
-    }
-    this.bytes(textEncoder.encode(text));
+    if (n < 0x80) b[start] = n;
+    this.pos = p;
   }
 
-  /** Writes `value` as a varint ending just before `end`; returns where it starts. */
-  prependVarint(end: number, value: number): number {
-    const start = end - varintSize(value);
-    putVarint(this.buf, start, value);
-    return start;
+  /**
+   * Starts a length-delimited field's content (after its tag): reserves one byte for the
+   * length and returns where the content starts, for {@linkcode join}.
+   */
+  fork(): number {
+    this.ensure(1);
+    return ++this.pos;
+  }
+
+  /**
+   * Ends the content started at `start` (from {@linkcode fork}): writes its length in front of
+   * it, shifting the content when the length needs more than the one reserved byte.
+   */
+  join(start: number): void {
+    const length = this.pos - start;
+    if (length < 0x80) {
+      this.buf[start - 1] = length;
+      return;
+    }
+    const extra = varintSize(length) - 1;
+    this.ensure(extra);
+    this.buf.copyWithin(start + extra, start, this.pos);
+    this.pos += extra;
+    putVarint(this.buf, start - 1, length);
   }
 }
 
-/** Converts an OpenTelemetry HrTime `[seconds, nanoseconds]` into the halves of unix nanoseconds. */
+/**
+ * Converts an OpenTelemetry HrTime `[seconds, nanoseconds]` into the unsigned halves of unix
+ * nanoseconds, `out[0]` low and `out[1]` high (for a fixed64). Exact for every time before
+ * 2^64 ns, including seconds ≥ 2^32 and nanoseconds ≥ 1e9 (carried into the seconds).
+ *
+ * @example
+ * ```ts
+ * import { hrTimeHalves } from "./wire.ts";
+ * const out = new Uint32Array(2);
+ * hrTimeHalves(4, 294_967_296, out); // 4_294_967_296 ns = 2^32
+ * if (out[0] !== 0 || out[1] !== 1) throw new Error();
+ * ```
+ */
 export function hrTimeHalves(seconds: number, nanos: number, out: Uint32Array): void {
   const n = Math.round(nanos);
   if (seconds >>> 0 === seconds && n >= 0 && n < 0x80000000) {
