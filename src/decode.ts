@@ -62,10 +62,28 @@ export function anyValueToJs(v: AnyValue | undefined): unknown {
   }
 }
 
-/** Converts repeated `KeyValue` to an object. */
+/**
+ * Converts repeated `KeyValue` to an object. Keys become own data properties whatever they are
+ * called: an attribute named `__proto__` (or `constructor`) is an ordinary key of the result,
+ * never its prototype, so decoded data cannot pollute objects. A repeated key: the last wins.
+ *
+ * @example
+ * ```ts
+ * import { keyValuesToJs } from "./decode.ts";
+ * const attrs = keyValuesToJs([]);
+ * console.log(Object.keys(attrs).length); // 0
+ * ```
+ */
 export function keyValuesToJs(kvs: readonly KeyValue[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of kvs) out[kv.key] = anyValueToJs(kv.value);
+  for (const kv of kvs) {
+    Object.defineProperty(out, kv.key, {
+      value: anyValueToJs(kv.value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 

@@ -17,7 +17,7 @@ import {
   readSmallFile,
 } from "../../ffi/mod.ts";
 import { errnoName, NativeSinkError } from "../errors.ts";
-import { type CapturedEvent, parseRingBufferPage } from "./ring_buffer.ts";
+import { type CapturedEvent, parseRingBufferPage, ringBufferPageLost } from "./ring_buffer.ts";
 
 import { DEFAULT_TRACEFS } from "../sinks/user_events/discovery.ts";
 
@@ -72,6 +72,10 @@ export class TracefsListener {
   readonly eventId: number;
   /** Pages that reported events the ring buffer overwrote (lost). */
   lostPages = 0;
+  /** Events lost, as counted by the pages that carry a count (most do). */
+  lostEvents = 0;
+  /** Lost events per CPU (same source as {@linkcode lostEvents}). */
+  readonly lostEventsByCpu: number[] = [];
   readonly #fds: number[];
   readonly #event: string;
   readonly #page = new Uint8Array(new ArrayBuffer(PAGE));
@@ -141,13 +145,35 @@ export class TracefsListener {
           throw new NativeSinkError(`reading cpu${cpu}'s buffer: ${errnoName(code)}`, { code });
         }
         if (n === 0) break;
-        if (parseRingBufferPage(this.#page.subarray(0, n), cpu, this.eventId, out)) {
+        const page = this.#page.subarray(0, n);
+        if (parseRingBufferPage(page, cpu, this.eventId, out)) {
           this.lostPages++;
+          const lost = ringBufferPageLost(page);
+          if (lost > 0) {
+            this.lostEvents += lost;
+            this.lostEventsByCpu[cpu] = (this.lostEventsByCpu[cpu] ?? 0) + lost;
+          }
         }
       }
     }
     out.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
     return out;
+  }
+
+  /**
+   * The kernel's own counters for this instance's buffers, summed over CPUs
+   * (`per_cpu/cpuN/stats`): `overrun` (events overwritten before they were read) and
+   * `dropped` (events refused because the buffer was full). `undefined` when unreadable.
+   */
+  bufferStats(): { overrun: number; dropped: number } | undefined {
+    let overrun = 0, dropped = 0;
+    for (let cpu = 0; cpu < this.#fds.length; cpu++) {
+      const { text } = readSmallFile(`${this.directory}/per_cpu/cpu${cpu}/stats`);
+      if (text === undefined) return undefined;
+      overrun += Number(/^overrun: (\d+)/m.exec(text)?.[1] ?? 0);
+      dropped += Number(/^dropped events: (\d+)/m.exec(text)?.[1] ?? 0);
+    }
+    return { overrun, dropped };
   }
 
   /** Disables the event, closes the buffers and removes the instance. Idempotent. */

@@ -13,4 +13,4 @@
  * @module
  */
 export { TracefsListener, type TracefsListenerOptions } from "./listener.ts";
-export { type CapturedEvent, parseRingBufferPage } from "./ring_buffer.ts";
+export { type CapturedEvent, parseRingBufferPage, ringBufferPageLost } from "./ring_buffer.ts";

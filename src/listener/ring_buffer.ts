@@ -82,3 +82,24 @@ export function parseRingBufferPage(
   }
   return (commit & 0x80000000) !== 0;
 }
+
+/**
+ * How many events the kernel reports lost before this page: 0 when none, the stored count when
+ * the page carries one (`RB_MISSED_STORED`, bit 30: a u64 right after the data), -1 when it
+ * only says "some" (bit 31 without room for the count).
+ *
+ * @example
+ * ```ts
+ * import { ringBufferPageLost } from "./ring_buffer.ts";
+ * console.log(ringBufferPageLost(new Uint8Array(4096))); // 0
+ * ```
+ */
+export function ringBufferPageLost(page: Uint8Array): number {
+  if (page.length < 16) return 0;
+  const v = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const commit = v.getUint32(8, true);
+  if ((commit & 0x80000000) === 0) return 0;
+  const at = 16 + (commit & 0x3fffffff);
+  if ((commit & 0x40000000) === 0 || at + 8 > page.length) return -1;
+  return Number(v.getBigUint64(at, true));
+}

@@ -1,0 +1,75 @@
+/**
+ * tracefs chores of `listen` and `status`: finding tracefs, creating `user_events:<name>`
+ * through `dynamic_events` and deleting it again (`DIAG_IOCSDEL`).
+ *
+ * @module
+ */
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import {
+  cString,
+  errno,
+  errnoName,
+  libc,
+  NativeBlock,
+  O_CLOEXEC,
+  O_WRONLY,
+} from "../../ffi/mod.ts";
+import { OTLP_METRICS_DEFINITION } from "../sinks/user_events/abi.ts";
+import { DEFAULT_TRACEFS, tracefsFromMounts } from "../sinks/user_events/discovery.ts";
+
+/** `DIAG_IOCSDEL`: delete an event by name (`_IOW('*', 1, char *)`). */
+const DIAG_IOCSDEL = 0x40082a01n;
+
+/** The tracefs directory: `/sys/kernel/tracing` if mounted, else the first in /proc/mounts. */
+export function findTracefs(): string | undefined {
+  let mounts: string[] = [];
+  try {
+    mounts = tracefsFromMounts(readFileSync("/proc/mounts", "utf8"));
+  } catch { /* no /proc */ }
+  if (mounts.includes(DEFAULT_TRACEFS) || existsSync(`${DEFAULT_TRACEFS}/trace`)) {
+    return DEFAULT_TRACEFS;
+  }
+  return mounts.find((m) => existsSync(`${m}/trace`));
+}
+
+/** The fields of our registered definition (what follows the name), without a trailing `;`. */
+export function definitionFields(): string {
+  const def = OTLP_METRICS_DEFINITION;
+  return def.slice(def.indexOf(" ") + 1).replace(/;\s*$/, "");
+}
+
+/** The `dynamic_events` line that creates `user_events:<event>` with our fields. */
+export function dynamicEventLine(event: string): string {
+  return `u:${event} ${definitionFields()}`;
+}
+
+/** Whether `user_events:<event>` exists. */
+export function eventExists(tracefs: string, event: string): boolean {
+  return existsSync(`${tracefs}/events/user_events/${event}/id`);
+}
+
+/** Creates `user_events:<event>` (persistent until deleted). Throws the fs error. */
+export function createEvent(tracefs: string, event: string): void {
+  // Append, never truncate: opening dynamic_events with O_TRUNC deletes every dynamic event.
+  appendFileSync(`${tracefs}/dynamic_events`, dynamicEventLine(event) + "\n");
+}
+
+/**
+ * Deletes `user_events:<event>` with `DIAG_IOCSDEL`. Returns `undefined` on success, else why
+ * not (`EBUSY`: a process still has it registered).
+ */
+export function deleteEvent(tracefs: string, event: string): string | undefined {
+  const c = libc();
+  const fd = c.open(cString(`${tracefs}/user_events_data`), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return `cannot open user_events_data: ${errnoName(errno())}`;
+  const name = new TextEncoder().encode(event + "\0");
+  const block = NativeBlock.allocate(name.length);
+  try {
+    block.bytes.set(name);
+    if (c.ioctl(fd, DIAG_IOCSDEL, block.address) < 0) return errnoName(errno());
+    return undefined;
+  } finally {
+    block.free();
+    c.close(fd);
+  }
+}
