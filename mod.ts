@@ -7,7 +7,7 @@
  * @example
  * ```ts ignore
  * import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
- * import { NativeMetricsExporter } from "otel-native-metrics";
+ * import { NativeMetricsExporter } from "@otel-native/metrics";
  *
  * const exporter = new NativeMetricsExporter();
  * const provider = new MeterProvider({
@@ -27,6 +27,7 @@ export {
 export { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./src/sinks/sink.ts";
 export { MemorySink, type MemorySinkOptions } from "./src/sinks/memory.ts";
 export { UserEventsSink, type UserEventsSinkOptions } from "./src/sinks/user_events/sink.ts";
+export type { UserEventsSyscalls } from "./src/sinks/user_events/syscalls.ts";
 export {
   FTRACE_PAYLOAD_LIMIT,
   OTLP_METRICS_DEFINITION,

@@ -10,26 +10,31 @@ export class FfiError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+  /** Always `"FfiError"`, kept under minification. */
   override name = "FfiError";
 }
 
 /** Neither Bun nor Deno (with `Deno.dlopen`) is running this code. */
 export class UnsupportedRuntimeError extends FfiError {
+  /** Always `"UnsupportedRuntimeError"`, kept under minification. */
   override name = "UnsupportedRuntimeError";
 }
 
 /** Deno refused FFI: the process lacks `--allow-ffi`. */
 export class FfiPermissionError extends FfiError {
+  /** Always `"FfiPermissionError"`, kept under minification. */
   override name = "FfiPermissionError";
 }
 
 /** The native library could not be loaded. */
 export class LibraryNotFoundError extends FfiError {
+  /** Always `"LibraryNotFoundError"`, kept under minification. */
   override name = "LibraryNotFoundError";
 }
 
 /** The library loaded but lacks a symbol of the table. */
 export class SymbolNotFoundError extends FfiError {
+  /** Always `"SymbolNotFoundError"`, kept under minification. */
   override name = "SymbolNotFoundError";
 }
 

@@ -32,14 +32,27 @@ export function requestToJson(request: ExportMetricsServiceRequest): unknown {
 
 /** One data point of a decoded request, flattened for reading and for tests. */
 export interface FlatPoint {
+  /** The resource's attributes. */
   resource: Record<string, unknown>;
+  /** The instrumentation scope. */
   scope: { name: string; version: string; attributes: Record<string, unknown> };
+  /** The metric; `kind` is the OTLP data case (`sum`, `gauge`, `histogram`, ...). */
   metric: { name: string; description: string; unit: string; kind: string };
+  /** Sums and histograms: OTLP `AggregationTemporality` (1 delta, 2 cumulative). */
   temporality?: number;
+  /** Sums: whether the sum is monotonic. */
   monotonic?: boolean;
+  /** The point's attributes. */
   attributes: Record<string, unknown>;
+  /** Start of the point's interval, ns since the epoch. */
   startTimeUnixNano: bigint;
+  /** End of the point's interval, ns since the epoch. */
   timeUnixNano: bigint;
+  /**
+   * Sums and gauges: the number (`as_int` as bigint); histograms: `{ count, sum, min, max,
+   * bucketCounts, explicitBounds }`; exponential histograms: `{ count, sum, min, max, scale,
+   * zeroCount, positive, negative }`.
+   */
   value: unknown;
 }
 

@@ -13,36 +13,43 @@ export class NativeSinkError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code;
   }
+  /** Always `"NativeSinkError"`, kept under minification. */
   override name = "NativeSinkError";
 }
 
 /** No tracefs mount was found. */
 export class TracefsNotFoundError extends NativeSinkError {
+  /** Always `"TracefsNotFoundError"`, kept under minification. */
   override name = "TracefsNotFoundError";
 }
 
 /** tracefs is mounted but the kernel has no user_events (CONFIG_USER_EVENTS, Linux ≥ 6.4). */
 export class UserEventsUnavailableError extends NativeSinkError {
+  /** Always `"UserEventsUnavailableError"`, kept under minification. */
   override name = "UserEventsUnavailableError";
 }
 
 /** The process may not open or register user_events (EACCES / EPERM). */
 export class UserEventsPermissionError extends NativeSinkError {
+  /** Always `"UserEventsPermissionError"`, kept under minification. */
   override name = "UserEventsPermissionError";
 }
 
 /** An event with the same name but another definition exists (EADDRINUSE). */
 export class EventDefinitionConflictError extends NativeSinkError {
+  /** Always `"EventDefinitionConflictError"`, kept under minification. */
   override name = "EventDefinitionConflictError";
 }
 
 /** Any other registration failure. */
 export class RegistrationError extends NativeSinkError {
+  /** Always `"RegistrationError"`, kept under minification. */
   override name = "RegistrationError";
 }
 
 /** The sink is not available on this operating system. */
 export class UnsupportedPlatformError extends NativeSinkError {
+  /** Always `"UnsupportedPlatformError"`, kept under minification. */
   override name = "UnsupportedPlatformError";
 }
 
@@ -50,5 +57,6 @@ export { errnoName } from "../ffi/errno.ts";
 
 /** An ETW provider call failed (the message names the Win32 error). */
 export class EtwError extends NativeSinkError {
+  /** Always `"EtwError"`, kept under minification. */
   override name = "EtwError";
 }

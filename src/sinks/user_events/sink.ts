@@ -145,7 +145,8 @@ export class UserEventsWriter {
 export class UserEventsSink implements NativeSink {
   readonly kind = "user_events";
   readonly maxPayloadSize: number;
-  readonly headroom = EVENT_HEADER_SIZE;
+  /** Bytes kept free in front of each payload in `staging` for the write header. */
+  readonly headroom: number = EVENT_HEADER_SIZE;
   readonly staging: Uint8Array;
   /** The tracefs directory in use. */
   readonly tracefs: string;
