@@ -275,7 +275,7 @@ async function measureTypes(): Promise<TypeResult[]> {
           ours.push(b);
         }
       }
-      exporter.sink.shutdown();
+      exporter.sink!.shutdown();
       sink.events.length = 0;
       new NativeMetricsExporter({ sink }).export(sub, okCallback);
       let bytes = 0;

@@ -16,10 +16,18 @@ export interface DropCounts {
   encodeError: number;
   /** `export()` was called after `shutdown()`. */
   afterShutdown: number;
+  /** The facility was unavailable (see `exporter.status`): no sink to write to. */
+  unavailable: number;
+  /** A point of a `dataPointType` this exporter does not know (hand-built data). */
+  unknownType: number;
+  /** The sink misbehaved: threw, returned a promise or a non-number, or its staging memory was too small. */
+  sinkError: number;
 }
 
-/** A snapshot of the exporter's counters. Every data point handed to it is in exactly one of
- * `eventsWritten`, `pointsSkippedNoListener` or `pointsDropped`. */
+/**
+ * A snapshot of the exporter's counters. Every data point handed to it is in exactly one of
+ * `eventsWritten` (one point per event), `pointsSkippedNoListener` or one of `pointsDropped`.
+ */
 export interface ExporterStats {
   /** `export()` calls. */
   exports: number;
@@ -46,7 +54,15 @@ export function emptyStats(): ExporterStats {
     eventsWritten: 0,
     bytesWritten: 0,
     pointsSkippedNoListener: 0,
-    pointsDropped: { oversize: 0, writeError: 0, encodeError: 0, afterShutdown: 0 },
+    pointsDropped: {
+      oversize: 0,
+      writeError: 0,
+      encodeError: 0,
+      afterShutdown: 0,
+      unavailable: 0,
+      unknownType: 0,
+      sinkError: 0,
+    },
     writeErrors: {},
     attributeValuesDropped: { unsupported: 0, tooDeep: 0 },
   };
@@ -94,4 +110,25 @@ export class RateLimitedLog {
     diag[level](`otel-native-metrics: ${message()}${suffix}`);
     return true;
   }
+}
+
+/**
+ * Whether an application registered a global `diag` logger (`diag.setLogger`) with the
+ * OpenTelemetry API 1.x: the API keeps it in a global registry under this symbol.
+ */
+function hasDiagLogger(): boolean {
+  const registry = (globalThis as Record<symbol, { diag?: unknown } | undefined>)[
+    Symbol.for("opentelemetry.js.api.1")
+  ];
+  return registry?.diag !== undefined;
+}
+
+/**
+ * Reports a condition the application must hear about even without a diag logger (a missing
+ * facility): through `diag.warn`, and through `console.warn` when no diag logger is registered,
+ * since `diag` drops every message then.
+ */
+export function reportOnce(message: string): void {
+  diag.warn(message);
+  if (!hasDiagLogger()) console.warn(message);
 }

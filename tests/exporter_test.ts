@@ -135,7 +135,7 @@ test("temporality preferences", () => {
   const all = Object.values(InstrumentType);
   const pick = (t?: "delta" | "cumulative" | "lowmemory") =>
     all.map((i) =>
-      new NativeMetricsExporter({ sink: new MemorySink(), ...(t ? { temporality: t } : {}) })
+      new NativeMetricsExporter({ sink: new MemorySink(), ...(t ? { temporalityPreference: t } : {}) })
         .selectAggregationTemporality(i)
     );
   assert.ok(pick().every((t) => t === AggregationTemporality.DELTA));
@@ -152,7 +152,7 @@ test("temporality preferences", () => {
   );
   const custom = new NativeMetricsExporter({
     sink: new MemorySink(),
-    temporality: () => AggregationTemporality.CUMULATIVE,
+    temporalityPreference: () => AggregationTemporality.CUMULATIVE,
   });
   assert.equal(
     custom.selectAggregationTemporality(InstrumentType.COUNTER),

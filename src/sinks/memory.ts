@@ -5,6 +5,11 @@
  */
 import { type NativeSink, WRITE_OK } from "./sink.ts";
 
+/** Largest payload a MemorySink accepts: the largest any real sink writes (ETW's). */
+const MAX_PAYLOAD = 65360;
+/** `write()` after `shutdown()`: EBADF, as a closed user_events file gives. */
+const SHUT_DOWN = 9;
+
 /** Options of {@linkcode MemorySink}. */
 export interface MemorySinkOptions {
   /** Largest payload accepted (default 4048, the user_events default). */
@@ -38,11 +43,31 @@ export class MemorySink implements NativeSink {
   readonly #capacity: number;
   #shutdown = false;
 
-  /** Creates an empty sink. */
+  /**
+   * Creates an empty sink.
+   *
+   * @throws {RangeError} when `maxPayloadSize` is not an integer from 1 to 65360, or
+   *   `capacity` not an integer ≥ 1 (or `Infinity`)
+   * @throws {TypeError} when `enabled` is not a boolean
+   */
   constructor(options: MemorySinkOptions = {}) {
-    this.maxPayloadSize = options.maxPayloadSize ?? 4048;
-    this.enabled = options.enabled ?? true;
-    this.#capacity = options.capacity ?? Infinity;
+    const limit = options.maxPayloadSize ?? 4048;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAYLOAD) {
+      throw new RangeError(
+        `maxPayloadSize must be an integer from 1 to ${MAX_PAYLOAD}, got ${String(limit)}`,
+      );
+    }
+    const capacity = options.capacity ?? Infinity;
+    if (capacity !== Infinity && (!Number.isInteger(capacity) || capacity < 1)) {
+      throw new RangeError(`capacity must be an integer >= 1 or Infinity, got ${String(capacity)}`);
+    }
+    const enabled = options.enabled ?? true;
+    if (typeof enabled !== "boolean") {
+      throw new TypeError(`enabled must be a boolean, got ${typeof enabled}`);
+    }
+    this.maxPayloadSize = limit;
+    this.enabled = enabled;
+    this.#capacity = capacity;
     this.staging = new Uint8Array(new ArrayBuffer(2 * this.maxPayloadSize + 1024));
   }
 
@@ -51,14 +76,14 @@ export class MemorySink implements NativeSink {
   }
 
   write(start: number, end: number): number {
-    if (this.#shutdown) return 9;
+    if (this.#shutdown) return SHUT_DOWN;
     this.events.push(this.staging.slice(start, end));
     if (this.events.length > this.#capacity) this.events.shift();
     return WRITE_OK;
   }
 
   describeError(code: number): string {
-    return code === 9 ? "sink shut down" : `error ${code}`;
+    return code === SHUT_DOWN ? "sink shut down" : `error ${code}`;
   }
 
   /** Removes and returns every event collected so far. */

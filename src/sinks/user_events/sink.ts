@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { cString, Errno, errno, libc, NativeBlock } from "../../../ffi/mod.ts";
+import { cString, Errno, NativeBlock } from "../../../ffi/mod.ts";
 import {
   errnoName,
   EventDefinitionConflictError,
@@ -73,8 +73,7 @@ export class UserEventsWriter {
   /** Address of `staging[0]` as 32-bit halves, so a write needs no 64-bit arithmetic. */
   readonly #stagingLo: number;
   readonly #stagingHi: number;
-  readonly #writev: (fd: number, iov: bigint, count: number) => number;
-  readonly #errno: () => number;
+  readonly #sys: UserEventsSyscalls;
   /** The file descriptor written to; -1 once closed. */
   fd: number;
   /** The index the kernel assigned at registration. */
@@ -99,8 +98,7 @@ export class UserEventsWriter {
     const stagingAddress = this.arena.at(STAGING_OFFSET);
     this.#stagingLo = Number(stagingAddress & 0xffffffffn);
     this.#stagingHi = Number(stagingAddress >> 32n);
-    this.#writev = sys.writev;
-    this.#errno = sys.errno;
+    this.#sys = sys;
     this.fd = fd;
     this.writeIndex = writeIndex;
   }
@@ -124,8 +122,8 @@ export class UserEventsWriter {
     iov[1] = hi;
     iov[2] = length + EVENT_HEADER_SIZE;
     for (let attempt = 1;; attempt++) {
-      if (this.#writev(this.fd, this.#iovAddress, 1) >= 0) return 0;
-      const code = this.#errno();
+      if (this.#sys.writev(this.fd, this.#iovAddress, 1) >= 0) return 0;
+      const code = this.#sys.errno();
       if (code !== EINTR || attempt === EINTR_ATTEMPTS) return code;
     }
   }
