@@ -41,8 +41,14 @@ export interface ExporterStats {
   pointsDropped: DropCounts;
   /** Failed writes by error name (`"ENOSPC (28)"`, `"ERROR_ARITHMETIC_OVERFLOW (534)"`, ...). */
   writeErrors: Record<string, number>;
-  /** Attribute values left out of events because OTLP cannot represent them. */
-  attributeValuesDropped: { unsupported: number; tooDeep: number };
+  /**
+   * Attribute values left out of events: `unsupported` (no OTLP type: functions, symbols,
+   * bigints outside int64, objects other than plain objects, arrays and `Uint8Array`),
+   * `tooDeep` (nesting past 16 levels), `cyclic` (a reference back to an enclosing value).
+   */
+  attributeValuesDropped: { unsupported: number; tooDeep: number; cyclic: number };
+  /** INT-instrument values written as `as_double` because they are not within int64 (NaN, ±Infinity, |v| ≥ 2^63). */
+  valuesConverted: { intAsDouble: number };
   /** The last oversize point: its metric, encoded size and the limit. */
   lastOversize?: { metric: string; size: number; limit: number };
 }
@@ -64,7 +70,8 @@ export function emptyStats(): ExporterStats {
       sinkError: 0,
     },
     writeErrors: {},
-    attributeValuesDropped: { unsupported: 0, tooDeep: 0 },
+    attributeValuesDropped: { unsupported: 0, tooDeep: 0, cyclic: 0 },
+    valuesConverted: { intAsDouble: 0 },
   };
 }
 
@@ -75,6 +82,7 @@ export function copyStats(s: ExporterStats): ExporterStats {
     pointsDropped: { ...s.pointsDropped },
     writeErrors: { ...s.writeErrors },
     attributeValuesDropped: { ...s.attributeValuesDropped },
+    valuesConverted: { ...s.valuesConverted },
     ...(s.lastOversize ? { lastOversize: { ...s.lastOversize } } : {}),
   };
 }

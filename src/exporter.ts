@@ -242,8 +242,11 @@ export class NativeMetricsExporter implements PushMetricExporter {
   /** A snapshot of the counters. */
   get stats(): ExporterStats {
     const s = copyStats(this.#stats);
-    const drops = this.#encoder?.drops;
-    if (drops) s.attributeValuesDropped = { ...s.attributeValuesDropped, ...drops };
+    const encoder = this.#encoder;
+    if (encoder) {
+      s.attributeValuesDropped = { ...encoder.drops };
+      s.valuesConverted = { ...encoder.conversions };
+    }
     return s;
   }
 
