@@ -10,39 +10,32 @@
 import { ValueType } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import {
-  MemorySink,
-  NativeMetricsExporter,
-  type NativeSink,
-  NativeSinkError,
-  runtime,
-  UserEventsSink,
-} from "../mod.ts";
+import { MemorySink, NativeMetricsExporter, runtime, type UserEventsSink } from "../mod.ts";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 
 console.log(`otel-native-metrics demo on ${runtime}`);
-let sink: NativeSink;
-try {
-  sink = new UserEventsSink();
-  console.log(
-    `user_events: registered "otlp_metrics" (write index ${
-      (sink as UserEventsSink).writeIndex
-    }) in ${(sink as UserEventsSink).tracefs}`,
-  );
+// The default sink: user_events on Linux, ETW on Windows. Where the facility is missing the
+// exporter still starts: it warns once, says why in `status`, and counts what it could not write.
+let exporter = new NativeMetricsExporter();
+const status = exporter.status;
+if (status.state === "ready") {
+  const sink = exporter.sink as UserEventsSink;
+  console.log(`${sink.kind}: registered "otlp_metrics" (write index ${sink.writeIndex})`);
   console.log(
     sink.isEnabled()
       ? "A listener is attached: events will be written."
       : "Nobody listens to user_events:otlp_metrics right now, so nothing will be encoded or written.\n" +
-        "Attach one (as root): echo 1 > /sys/kernel/tracing/events/user_events/otlp_metrics/enable",
+        "Attach one (as root): otel-native-metrics listen, or\n" +
+        "  echo 1 > /sys/kernel/tracing/events/user_events/otlp_metrics/enable",
   );
-} catch (error) {
-  if (!(error instanceof NativeSinkError)) throw error;
-  console.log(`user_events is not usable here: ${error.message}`);
+} else if (status.state === "unavailable") {
+  console.log(`Not available here (${status.reason}): ${status.fix}.`);
   console.log("Showing the same events through a MemorySink instead.\n");
-  sink = new MemorySink();
+  await exporter.shutdown();
+  exporter = new NativeMetricsExporter({ sink: new MemorySink() });
 }
+const sink = exporter.sink!;
 
-const exporter = new NativeMetricsExporter({ sink });
 const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
 const provider = new MeterProvider({
   resource: resourceFromAttributes({ "service.name": "demo", "demo.runtime": runtime }),
@@ -60,9 +53,10 @@ meter.createGauge("temperature", { unit: "Cel" }).record(21.5, { room: "lab" });
 await provider.shutdown();
 
 const s = exporter.stats;
+const dropped = Object.values(s.pointsDropped).reduce((a, b) => a + b, 0);
 console.log(
   `${sink.kind}: ${s.eventsWritten} event(s) written, ${s.pointsSkippedNoListener} point(s) skipped ` +
-    `(nobody listening), ${s.pointsDropped.oversize + s.pointsDropped.writeError} dropped.`,
+    `(nobody listening), ${dropped} dropped.`,
 );
 if (sink instanceof MemorySink) {
   for (const event of sink.events) {

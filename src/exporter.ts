@@ -524,10 +524,10 @@ export class NativeMetricsExporter implements PushMetricExporter {
     };
     if (!this.#quiet) {
       reportOnce(
-        `otel-native-metrics: native metrics unavailable (${u.reason}): ${u.message} — fix: ` +
-          `${u.fix}. ${
-            canRetry ? "Retrying in the background of exports" : "Not retrying"
-          }; points are counted in exporter.stats.pointsDropped.unavailable.`,
+        `otel-native-metrics: native metrics unavailable (${u.reason}): ${u.message} ` +
+          `Fix: ${u.fix}. ${
+            canRetry ? "Retried at later exports" : "Not retried"
+          }; until then points are counted in exporter.stats.pointsDropped.unavailable.`,
       );
     }
   }
