@@ -25,7 +25,10 @@ export const LIBC_SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   /** ssize_t read(int fd, void *buf, size_t count); declared i32: counts stay far below 2^31. */
   read: { parameters: ["i32", "buffer", "u64"], result: "i32" },
-  /** int ioctl(int fd, unsigned long request, void *arg); variadic, integer args only (see ffi.md). */
+  /**
+   * int ioctl(int fd, unsigned long request, void *arg); variadic, declared with fixed integer
+   * arguments: on x86_64 and aarch64 Linux those travel in the same registers either way.
+   */
   ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
   /**
    * ssize_t writev(int fd, const struct iovec *iov, int iovcnt);

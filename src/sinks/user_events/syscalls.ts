@@ -1,6 +1,6 @@
 /**
  * The native calls the user_events sink makes, behind one small interface: libc by default, a
- * test double where faults are injected at the FFI boundary (`tests/user_events_faults_test.ts`).
+ * test double where tests inject faults at the FFI boundary.
  *
  * @module
  */
