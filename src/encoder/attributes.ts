@@ -421,7 +421,7 @@ export class CachedSet {
 /**
  * Writes `attributes` under `field`, from `slot` when it holds this very set (validated by
  * content, see the module notes), else encoded afresh and remembered in `slot` when the set is
- * rememberable.
+ * rememberable. Returns whether it was written from the slot.
  */
 export function writeCachedAttributes(
   w: ProtoWriter,
@@ -429,8 +429,8 @@ export function writeCachedAttributes(
   field: number,
   drops: AttributeDropCounts,
   slot: CachedSet,
-): void {
-  if (!attributes) return;
+): boolean {
+  if (!attributes) return false;
   const set = attributes as Readonly<Record<string, unknown>>;
   const setTag = tag(field, LEN);
   if (slot.matches(set, setTag)) {
@@ -440,7 +440,7 @@ export function writeCachedAttributes(
     let p = w.pos;
     for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
     w.pos = p;
-    return;
+    return true;
   }
   // Encode afresh, noting the pairs while they are read.
   slot.tag = -1;
@@ -470,7 +470,7 @@ export function writeCachedAttributes(
     keys.length = 0;
     values.length = 0;
     slot.count = 0;
-    return;
+    return false;
   }
   keys.length = count;
   values.length = count;
@@ -479,6 +479,7 @@ export function writeCachedAttributes(
   slot.length = length;
   slot.count = count;
   slot.tag = setTag;
+  return false;
 }
 
 /**
@@ -498,6 +499,8 @@ export function writeCachedAttributes(
  */
 export class AttributeSetCache {
   readonly #slots: CachedSet[] = [];
+  /** Sets written from a slot (validated) and sets encoded afresh, since creation. */
+  readonly counts = { hits: 0, misses: 0 };
 
   /** Number of positions with a slot (each at most one set). */
   get entries(): number {
@@ -524,14 +527,16 @@ export class AttributeSetCache {
     index: number,
   ): void {
     const slots = this.#slots;
-    if (index >= 0 && index < slots.length) {
-      return writeCachedAttributes(w, attributes, field, drops, slots[index]!);
-    }
-    if (index === slots.length && index < MAX_CACHED_POSITIONS) {
-      const slot = new CachedSet();
+    let slot: CachedSet | undefined;
+    if (index >= 0 && index < slots.length) slot = slots[index]!;
+    else if (index === slots.length && index < MAX_CACHED_POSITIONS) {
+      slot = new CachedSet();
       slots.push(slot);
-      return writeCachedAttributes(w, attributes, field, drops, slot);
+    } else {
+      this.counts.misses++;
+      return writeAttributes(w, attributes, field, drops);
     }
-    writeAttributes(w, attributes, field, drops);
+    if (writeCachedAttributes(w, attributes, field, drops, slot)) this.counts.hits++;
+    else this.counts.misses++;
   }
 }
