@@ -95,11 +95,13 @@ export const EDGE_NUMBERS = [
 /**
  * Variant `variant` (0..3) of the edge-case request: every point type, INT and DOUBLE, delta
  * (even variants) and cumulative (odd), over {@linkcode EDGE_ATTRIBUTE_SETS} (or the sets at
- * `sets`); variant 2 has a plain-object resource with a schema URL, variant 3 a scope with one.
+ * `sets`), with `flags` and `zeroThreshold` on a point each unless `extras` is false (the
+ * official serializer writes neither); variant 2 has a plain-object resource with a schema URL, variant 3 a scope with one.
  */
 export function edgeResourceMetrics(
   variant: number,
   sets: readonly number[] = EDGE_ATTRIBUTE_SETS.map((_, i) => i),
+  extras = true,
 ): ResourceMetrics {
   const points = (value: (i: number) => unknown): PointShape[] =>
     sets.map((set, i) => ({
@@ -107,7 +109,7 @@ export function edgeResourceMetrics(
       endTime: i % 3 ? T1 : T2,
       attributes: EDGE_ATTRIBUTE_SETS[set],
       value: value(i),
-      ...(i === 4 ? { flags: 1 } : {}),
+      ...(extras && i === 4 ? { flags: 1 } : {}),
     }));
   const numbers = EDGE_NUMBERS;
   const histogramValue = (bounds: number[]) => (i: number) => ({
@@ -132,7 +134,7 @@ export function edgeResourceMetrics(
     negative: { offset: i % 2 ? -3 : 0, bucketCounts: i % 2 ? [0, 3] : [] },
     min: i % 2 ? -1 : undefined,
     max: i % 2 ? 100 : undefined,
-    ...(i === 6 ? { zeroThreshold: 0.001 } : {}),
+    ...(extras && i === 6 ? { zeroThreshold: 0.001 } : {}),
   });
   const temporality = variant % 2
     ? AggregationTemporality.CUMULATIVE
