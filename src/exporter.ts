@@ -22,6 +22,7 @@ import {
 } from "./diagnostics.ts";
 import { EnvelopeCache, type MetricEnvelope } from "./encoder/envelope.ts";
 import { PointEncoder } from "./encoder/event.ts";
+import { type GenevaAccount, resolveAccount, withAccount } from "./geneva.ts";
 import {
   createSink,
   describeUnavailable,
@@ -87,6 +88,18 @@ export interface NativeMetricsExporterOptions extends SinkOptions {
   retry?: RetryOptions | false;
   /** Minimum milliseconds between two diagnostic messages of one kind (default 60000). */
   diagIntervalMs?: number;
+  /**
+   * The Geneva metrics account, written as the resource attribute `_microsoft_metrics_account`
+   * after the resource's own attributes (as the .NET exporter's `Account`).
+   */
+  account?: string;
+  /** The Geneva metrics namespace, written as the resource attribute `_microsoft_metrics_namespace`. */
+  namespace?: string;
+  /**
+   * A Geneva connection string: its `Account` and `Namespace` are used (other keys ignored, as
+   * .NET does); `account` / `namespace` given as options win.
+   */
+  connectionString?: string;
 }
 
 /** The exporter's state: writing, waiting for the facility, or shut down. */
@@ -157,6 +170,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
   readonly #aggregation: AggregationSelector | undefined;
   readonly #retry: Required<RetryOptions> | undefined;
   readonly #quiet: boolean;
+  readonly #account: GenevaAccount | undefined;
   #waiting: Waiting | undefined;
   #shutdown = false;
 
@@ -179,6 +193,10 @@ export class NativeMetricsExporter implements PushMetricExporter {
       );
     }
     this.#quiet = onUnavailable === "silent";
+    const account = resolveAccount(options);
+    this.#account = account.account === undefined && account.namespace === undefined
+      ? undefined
+      : account;
     const sink = options.sink ?? "auto";
     if (typeof sink === "object" && sink !== null) {
       this.#adopt(sink);
@@ -318,6 +336,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
     }
     const encoder = this.#encoder!;
     encoder.beginExport();
+    const resource = this.#account ? this.#withAccount(metrics.resource) : metrics.resource;
     const d = stats.pointsDropped;
     const dropsBefore = d.oversize + d.writeError + d.encodeError + d.unknownType + d.sinkError;
     const scopes = metrics.scopeMetrics;
@@ -333,7 +352,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
           continue;
         }
         const env = this.#envelopes.envelope(
-          metrics.resource,
+          resource,
           scopeMetrics.scope,
           metric,
           encoder.drops,
@@ -493,6 +512,21 @@ export class NativeMetricsExporter implements PushMetricExporter {
   }
 
   readonly #noListenerMessage = (): string => `no ${this.#sink?.kind} listener: points skipped`;
+
+  /**
+   * The resource with the Geneva account and namespace attributes: a new object per export, so
+   * it always reflects the resource's current attributes (the envelope cache validates by
+   * content, so this costs one comparison of the resource's bytes per metric).
+   */
+  #withAccount(resource: ResourceMetrics["resource"]): ResourceMetrics["resource"] {
+    const attributes = withAccount(resource?.attributes ?? {}, this.#account!);
+    const schemaUrl = resource?.schemaUrl;
+    return (schemaUrl === undefined
+      ? { attributes }
+      : { attributes, schemaUrl }) as ResourceMetrics[
+        "resource"
+      ];
+  }
 
   /** Takes `sink` into use (checked: a custom sink must have what the encoder needs). */
   #adopt(sink: NativeSink): void {
