@@ -98,7 +98,7 @@ test("Geneva: an empty resource still carries account and namespace (.NET drops 
 test("Geneva: a resource attribute of the same name is replaced by the option (.NET writes both)", async () => {
   const rm = await collectWorkload();
   const resource = {
-    attributes: { ...rm.resource.attributes, _microsoft_metrics_account: "FromResource" },
+    attributes: { _microsoft_metrics_account: "FromResource", ...rm.resource.attributes },
   };
   const pairs = resourcePairs(
     exportWith({ account: "FromOption" }, { ...rm, resource } as unknown as ResourceMetrics),
