@@ -47,10 +47,12 @@ function base64(bytes: Uint8Array): string {
 
 /** JSON.stringify with the conventions above (a replacer, so keys like `__proto__` stay data). */
 export function toJsonText(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
+    // The holder's own value: a Node Buffer (a Uint8Array) has toJSON, already applied to `v`.
+    const raw = this[key];
+    if (raw instanceof Uint8Array) return base64(raw);
     if (typeof v === "bigint") return v.toString();
     if (typeof v === "number" && !Number.isFinite(v)) return String(v);
-    if (v instanceof Uint8Array) return base64(v);
     return v;
   });
 }

@@ -47,6 +47,7 @@ export interface BatcherOptions {
 
 /** One batch cut by {@linkcode MetricsBatcher.take}. */
 export interface Batch {
+  /** The merged request. */
   request: ExportMetricsServiceRequest;
   /** Points in `request`. */
   points: number;
@@ -113,7 +114,9 @@ function pointsOf(m: Metric): AnyPoint[] {
  * ```
  */
 export class MetricsBatcher {
+  /** Most points per batch. */
   readonly maxBatchPoints: number;
+  /** Most payload bytes per batch. */
   readonly maxBatchBytes: number;
   #entries: Entry[] = [];
   #head = 0;
@@ -121,6 +124,7 @@ export class MetricsBatcher {
   /** Arrival time (ms) of the oldest queued point, per entry. */
   #arrivals: number[] = [];
 
+  /** An empty batcher. @throws {RangeError} a limit below 1 */
   constructor(options: BatcherOptions = {}) {
     this.maxBatchPoints = options.maxBatchPoints ?? 1000;
     this.maxBatchBytes = options.maxBatchBytes ?? 1 << 20;

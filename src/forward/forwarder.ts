@@ -34,8 +34,10 @@ export interface ForwarderOptions {
   maxQueuePoints?: number;
   /** First retry delay (ms, default 500); doubles per attempt, with jitter. */
   initialBackoffMs?: number;
-  /** Longest retry delay (ms, default 30000), also the cap on `Retry-After`. */
+  /** Longest backoff delay (ms, default 30000). */
   maxBackoffMs?: number;
+  /** Longest `Retry-After` honoured (ms, default 300000); longer ones wait this long. */
+  maxRetryAfterMs?: number;
   /** Attempts per batch before it is dropped (default Infinity: retried while the queue holds). */
   maxAttempts?: number;
   /** The fetch function (default `globalThis.fetch`). */
@@ -74,6 +76,7 @@ export interface ForwarderStats {
   queued: number;
   /** Points in the request being sent. */
   inFlight: number;
+  /** Points dropped, by reason. */
   dropped: ForwardDrops;
   /** The last failure (status or error message) and the receiver's partial_success message. */
   lastError?: string;
@@ -119,6 +122,7 @@ export function metricsUrl(endpoint: string): string {
  * ```
  */
 export class OtlpForwarder {
+  /** Where requests go (`<endpoint>/v1/metrics`). */
   readonly url: string;
   readonly #options: Required<Omit<ForwarderOptions, "headers" | "fetch" | "random">>;
   readonly #headers: Record<string, string>;
@@ -142,6 +146,7 @@ export class OtlpForwarder {
   #deadline = Infinity;
   #closed = false;
 
+  /** Checks the options; nothing is sent before the first `push`. @throws {TypeError} bad endpoint */
   constructor(options: ForwarderOptions) {
     this.url = metricsUrl(options.endpoint);
     this.#options = {
@@ -154,6 +159,7 @@ export class OtlpForwarder {
       maxQueuePoints: options.maxQueuePoints ?? 100_000,
       initialBackoffMs: options.initialBackoffMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
       maxAttempts: options.maxAttempts ?? Infinity,
     };
     for (const [k, v] of Object.entries(this.#options)) {
@@ -296,7 +302,7 @@ export class OtlpForwarder {
         );
         // "Equal jitter": half the delay fixed, half random; Retry-After wins when given.
         const delay = result.retryAfterMs !== undefined
-          ? Math.min(result.retryAfterMs, this.#options.maxBackoffMs)
+          ? Math.min(result.retryAfterMs, this.#options.maxRetryAfterMs)
           : base / 2 + this.#random() * base / 2;
         if (Date.now() + delay > this.#deadline) {
           this.#stats.dropped.shutdown += batch.points;

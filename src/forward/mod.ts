@@ -30,3 +30,4 @@ export {
   parseRetryAfter,
 } from "./forwarder.ts";
 export { type Batch, type BatcherOptions, MetricsBatcher } from "./batcher.ts";
+export type { ExportMetricsServiceRequest } from "../decode.ts";

@@ -26,6 +26,8 @@ export interface CapturedEvent {
  * Parses one ring-buffer page read from `trace_pipe_raw` (`kernel/trace/ring_buffer.c`),
  * appending the `otlp_metrics` records of event `eventId` to `out`. Returns whether the page
  * reports events lost to buffer overruns.
+ *
+ * @throws {RangeError} an inconsistent page (an event or record running past the page's data)
  */
 export function parseRingBufferPage(
   page: Uint8Array,
@@ -39,21 +41,31 @@ export function parseRingBufferPage(
   const commit = v.getUint32(8, true);
   const end = Math.min(16 + (commit & 0x3fffffff), page.length);
   let at = 16;
+  // Every length read from the page is checked against `end` before use: an inconsistent
+  // page throws a RangeError naming the offset instead of reading past the data.
+  const need = (n: number) => {
+    if (at + n > end) {
+      throw new RangeError(`ring-buffer event at ${at} needs ${n} bytes, page data ends at ${end}`);
+    }
+  };
   while (at + 4 <= end) {
     const header = v.getUint32(at, true);
     const typeLen = header & 0x1f;
     const delta = BigInt(header >>> 5);
     if (typeLen === 29) { // padding; a zero delta ends the page
       if (delta === 0n) break;
+      need(8);
       at += 4 + v.getUint32(at + 4, true);
       continue;
     }
     if (typeLen === 30) { // time extend
+      need(8);
       time += (BigInt(v.getUint32(at + 4, true)) << 27n) | delta;
       at += 8;
       continue;
     }
     if (typeLen === 31) { // absolute timestamp
+      need(8);
       time = (BigInt(v.getUint32(at + 4, true)) << 27n) | delta;
       at += 8;
       continue;
@@ -61,11 +73,15 @@ export function parseRingBufferPage(
     time += delta;
     let dataStart: number, dataLength: number;
     if (typeLen === 0) {
+      need(8);
       dataLength = v.getUint32(at + 4, true) - 4;
       dataStart = at + 8;
     } else {
       dataLength = typeLen * 4;
       dataStart = at + 4;
+    }
+    if (dataLength < 0 || dataStart + dataLength > end) {
+      throw new RangeError(`ring-buffer event at ${at} of ${dataLength} bytes overruns the page`);
     }
     const record = page.subarray(dataStart, dataStart + dataLength);
     at = dataStart + dataLength;

@@ -25,6 +25,7 @@ import { parseOtlpMetricsRecord } from "../sinks/user_events/records.ts";
 
 /** The file is not a perf.data file we can read, or is cut/corrupt. */
 export class PerfDataError extends Error {
+  /** `"PerfDataError"`. */
   override name = "PerfDataError";
 }
 
@@ -50,10 +51,13 @@ export interface PerfEventAttr {
 export interface PerfSample {
   /** Index into {@linkcode PerfData.attrs}. */
   attr: number;
+  /** `PERF_SAMPLE_TID`: process id. */
   pid?: number;
+  /** `PERF_SAMPLE_TID`: thread id. */
   tid?: number;
   /** `PERF_SAMPLE_TIME` (ns, perf's clock). */
   time?: bigint;
+  /** `PERF_SAMPLE_CPU`. */
   cpu?: number;
   /** `PERF_SAMPLE_RAW` data (a view into the file's bytes), when sampled. */
   raw?: Uint8Array;
@@ -63,7 +67,9 @@ export interface PerfSample {
 export interface PerfData {
   /** `true` for pipe mode (`perf record -o -`). */
   pipe: boolean;
+  /** The events recorded. */
   attrs: PerfEventAttr[];
+  /** Every sample, in file order. */
   samples: PerfSample[];
   /** Sum of `PERF_RECORD_LOST` counts: samples the kernel dropped (ring buffer full). */
   lost: bigint;
@@ -371,7 +377,9 @@ export function readPerfData(bytes: Uint8Array): PerfData {
 
 /** One `otlp_metrics` event read from a perf.data file. */
 export interface PerfOtlpEvent {
+  /** The CPU, when sampled. */
   cpu?: number;
+  /** The writer's thread id, when sampled. */
   tid?: number;
   /** perf's timestamp (ns). */
   time?: bigint;

@@ -44,9 +44,11 @@ export interface TraceTextEvent {
 
 /** A line that names the event but cannot be read back (cut, edited or not of this layout). */
 export class TraceTextError extends Error {
+  /** `"TraceTextError"`. */
   override name = "TraceTextError";
   /** 1-based line number when known (set by {@linkcode parseTraceText}). */
   line?: number;
+  /** A message, and the line number when known. */
   constructor(message: string, line?: number) {
     super(line === undefined ? message : `line ${line}: ${message}`);
     this.line = line;
