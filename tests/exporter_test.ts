@@ -10,7 +10,7 @@ import { MemorySink, NativeMetricsExporter, type NativeSink } from "../mod.ts";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { RateLimitedLog } from "../src/diagnostics.ts";
 import { test } from "./harness.ts";
-import { collectWorkload, recordWorkload, workloadProvider } from "./workload.ts";
+import { collectWorkload, recordWorkload, WORKLOAD_POINTS, workloadProvider } from "./workload.ts";
 
 function run(exporter: NativeMetricsExporter, rm: ResourceMetrics) {
   let calls = 0, code = -1;
@@ -51,7 +51,7 @@ test("export after shutdown fails cleanly and counts the points", async () => {
   await exporter.shutdown(); // idempotent
   const rm = await collectWorkload();
   assert.equal(run(exporter, rm), 1);
-  assert.equal(exporter.stats.pointsDropped.afterShutdown, 14);
+  assert.equal(exporter.stats.pointsDropped.afterShutdown, WORKLOAD_POINTS);
   await exporter.forceFlush();
 });
 
@@ -62,7 +62,7 @@ test("nobody listening: nothing is encoded, points are counted as skipped", asyn
   assert.equal(run(exporter, rm), 0);
   assert.equal(sink.events.length, 0);
   assert.ok(sink.staging.every((b) => b === 0), "the staging memory was never written");
-  assert.equal(exporter.stats.pointsSkippedNoListener, 14);
+  assert.equal(exporter.stats.pointsSkippedNoListener, WORKLOAD_POINTS);
   assert.equal(exporter.isEnabled(), false);
 });
 
@@ -103,7 +103,7 @@ test("write errors: counted by name, export FAILED, later points still written",
   assert.equal(exporter.stats.pointsDropped.writeError, 7);
   assert.deepEqual(exporter.stats.writeErrors, { E28: 7 });
   assert.equal(exporter.stats.eventsWritten, 7);
-  assert.equal(accounted(exporter), 14);
+  assert.equal(accounted(exporter), WORKLOAD_POINTS);
 });
 
 test("never throws into the host: malformed data is counted as an encode error", () => {
@@ -135,7 +135,10 @@ test("temporality preferences", () => {
   const all = Object.values(InstrumentType);
   const pick = (t?: "delta" | "cumulative" | "lowmemory") =>
     all.map((i) =>
-      new NativeMetricsExporter({ sink: new MemorySink(), ...(t ? { temporalityPreference: t } : {}) })
+      new NativeMetricsExporter({
+        sink: new MemorySink(),
+        ...(t ? { temporalityPreference: t } : {}),
+      })
         .selectAggregationTemporality(i)
     );
   assert.ok(pick().every((t) => t === AggregationTemporality.DELTA));
@@ -199,7 +202,7 @@ test("a long nobody-listens period logs once", async () => {
     const rm = await collectWorkload();
     for (let i = 0; i < 100; i++) run(exporter, rm);
     assert.equal(lines.filter((l) => l.includes("otel-native-metrics")).length, 1);
-    assert.equal(exporter.stats.pointsSkippedNoListener, 1400);
+    assert.equal(exporter.stats.pointsSkippedNoListener, 100 * WORKLOAD_POINTS);
   } finally {
     diag.disable();
   }

@@ -14,6 +14,7 @@ import {
   MetricReader,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
+import { gauge, point, resourceMetrics } from "./builders.ts";
 
 /** A reader that collects on demand. */
 export class ManualReader extends MetricReader {
@@ -66,7 +67,10 @@ export function workloadProvider(reader: MetricReader): MeterProvider {
   });
 }
 
-/** Records the workload; returns how many points one collection yields. */
+/** Data points in one collection of the workload ({@linkcode recordWorkload}). */
+export const WORKLOAD_POINTS = 14;
+
+/** Records the workload; returns how many points one collection yields ({@linkcode WORKLOAD_POINTS}). */
 export function recordWorkload(provider: MeterProvider): number {
   const app = provider.getMeter("app", "1.2.3", { schemaUrl: "https://example.com/schema" });
   const lib = provider.getMeter("lib");
@@ -95,7 +99,7 @@ export function recordWorkload(provider: MeterProvider): number {
     r.observe(8192, { kind: "rss" });
   });
   lib.createObservableUpDownCounter("lib.handles").addCallback((r) => r.observe(-2));
-  return 14;
+  return WORKLOAD_POINTS;
 }
 
 /** Collects the workload once with a fresh provider. */
@@ -116,21 +120,9 @@ export async function collectWorkload(
  * `pad` is tuned until the encoded event has an exact size.
  */
 export function paddedPoint(pad: number): ResourceMetrics {
-  return {
+  return resourceMetrics({
     resource: { attributes: { "service.name": "limit" } },
-    scopeMetrics: [{
-      scope: { name: "limit" },
-      metrics: [{
-        descriptor: { name: "big", description: "", unit: "", valueType: ValueType.DOUBLE },
-        aggregationTemporality: AggregationTemporality.DELTA,
-        dataPointType: 2,
-        dataPoints: [{
-          startTime: [1, 0],
-          endTime: [2, 0],
-          value: 1,
-          attributes: { p: "x".repeat(pad) },
-        }],
-      }],
-    }],
-  } as unknown as ResourceMetrics;
+    scope: { name: "limit" },
+    metrics: [gauge("big", [point(1, { p: "x".repeat(pad) }, [1, 0], [2, 0])])],
+  });
 }

@@ -27,6 +27,7 @@ import {
   ManualReader,
   paddedPoint,
   recordWorkload,
+  WORKLOAD_POINTS,
   workloadProvider,
 } from "../workload.ts";
 
@@ -148,7 +149,7 @@ test(`[${runtimeName}] the enable word follows listeners; nothing is encoded whi
     let code = -1;
     exporter.export(await collectWorkload(), (r) => (code = r.code));
     assert.equal(code, 0);
-    assert.equal(exporter.stats.pointsSkippedNoListener, 14);
+    assert.equal(exporter.stats.pointsSkippedNoListener, WORKLOAD_POINTS);
     assert.equal(exporter.stats.eventsWritten, 0);
     assert.ok(sink.staging.every((b) => b === 0), "the staging memory was never written");
     const listener = TracefsListener.open();
@@ -177,7 +178,7 @@ test(`[${runtimeName}] a known workload: every point arrives exactly once, decod
       new NativeMetricsExporter({ sink: memory }).export(rm, () => {});
       const { code, events } = await exportAndCapture(exporter, listener, rm);
       assert.equal(code, 0);
-      assert.equal(events.length, 14);
+      assert.equal(events.length, WORKLOAD_POINTS);
       for (const e of events) {
         assert.equal(e.protocol, 0);
         assert.equal(e.version, "v0.19.00");
@@ -283,8 +284,8 @@ test(`[${runtimeName}] listeners detaching during an export (EBADF): the exporte
     exporter.export(await collectWorkload(), (r) => (code = r.code));
     captured.push(...listener.poll());
     assert.equal(code, 0);
-    assert.equal(exporter.stats.eventsWritten, 5 + 14);
-    assert.equal(captured.length, 14);
+    assert.equal(exporter.stats.eventsWritten, 5 + WORKLOAD_POINTS);
+    assert.equal(captured.length, WORKLOAD_POINTS);
   } finally {
     listener?.close();
     await exporter.shutdown();
@@ -303,7 +304,7 @@ test(`[${runtimeName}] two exporters in one process; after shutdown no registrat
     assert.equal(listener.poll().length, 28);
     await a.shutdown();
     b.export(rm, () => {});
-    assert.equal(listener.poll().length, 14, "the second exporter is unaffected");
+    assert.equal(listener.poll().length, WORKLOAD_POINTS, "the second exporter is unaffected");
   } finally {
     listener.close();
     await b.shutdown();
