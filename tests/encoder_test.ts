@@ -9,6 +9,7 @@ import {
 } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { MemorySink, NativeMetricsExporter } from "../mod.ts";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
+import { type MetricShape, resourceMetrics } from "./builders.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, RESOURCE_ATTRIBUTES, WORKLOAD_POINTS } from "./workload.ts";
 
@@ -167,10 +168,11 @@ const T0: [number, number] = [1_790_000_000, 123_456_789];
 const T1: [number, number] = [1_790_000_010, 999_999_999];
 
 function handMade(metric: Record<string, unknown>): ResourceMetrics {
-  return {
-    resource: { attributes: { "service.name": "edge" } } as unknown as ResourceMetrics["resource"],
-    scopeMetrics: [{ scope: { name: "edge", version: "0" }, metrics: [metric as never] }],
-  };
+  return resourceMetrics({
+    resource: { attributes: { "service.name": "edge" } },
+    scope: { name: "edge", version: "0" },
+    metrics: [metric as MetricShape],
+  });
 }
 
 test("exponential histogram: negative buckets, large counts, flags and zero threshold", () => {
