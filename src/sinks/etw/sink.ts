@@ -5,6 +5,7 @@
  * @module
  */
 import { ADVAPI32_PATH, ADVAPI32_SYMBOLS, ffi, NativeBlock } from "../../../ffi/mod.ts";
+import { SplitAddress } from "../../../ffi/address.ts";
 import type { FfiLibrary } from "../../../ffi/types.ts";
 import { EtwError } from "../../errors.ts";
 import { type NativeSink, WRITE_OK } from "../sink.ts";
@@ -42,10 +43,10 @@ const GUID_OFFSET = 0;
 const HANDLE_OFFSET = 16;
 const DESCRIPTOR_OFFSET = 32;
 const DATA_OFFSET = 48; // EVENT_DATA_DESCRIPTOR[3]: { u64 Ptr; u32 Size; u8 Type; u8 R1; u16 R2 }
+const PAYLOAD_DESCRIPTOR_OFFSET = DATA_OFFSET + 32; // [2]: the one rewritten per event
 const METADATA_OFFSET = 96;
 const TRAITS_OFFSET = 128;
 const STAGING_OFFSET = 1152;
-const TWO_32 = 4294967296;
 
 /**
  * Exports into ETW through advapi32.dll. Registers on creation; polls `EventProviderEnabled`
@@ -65,13 +66,20 @@ export class EtwSink implements NativeSink {
   readonly staging: Uint8Array;
   /** The provider's registration handle. */
   readonly handle: bigint;
+  /**
+   * Set by {@linkcode shutdown} when `EventUnregister` failed: the native memory was then left
+   * allocated on purpose (ETW may still hold the registration), a bounded leak of one arena.
+   */
+  leaked = false;
+  /** Why {@linkcode shutdown} could not unregister (the Win32 error), for the exporter to log. */
+  shutdownError: EtwError | undefined;
   readonly #lib: FfiLibrary<typeof ADVAPI32_SYMBOLS>;
   readonly #arena: NativeBlock;
+  /** EVENT_DATA_DESCRIPTOR[2] as u32 words: Ptr (0, 1) and Size (2). */
   readonly #payloadDescriptor: Uint32Array;
   readonly #descriptorAddress: bigint;
   readonly #dataAddress: bigint;
-  readonly #stagingLo: number;
-  readonly #stagingHi: number;
+  readonly #stagingAddress: SplitAddress;
   #registered = false;
 
   /**
@@ -94,10 +102,16 @@ export class EtwSink implements NativeSink {
       throw new RangeError("providerName is too long");
     }
     const metadata = eventMetadata();
-    this.#lib = ffi().open(options.library ?? ADVAPI32_PATH, ADVAPI32_SYMBOLS);
+    const lib = this.#lib = ffi().open(options.library ?? ADVAPI32_PATH, ADVAPI32_SYMBOLS);
     // The staging area holds a point up to twice the limit so an oversize one is measured exactly.
     const stagingSize = 2 * limit + 1024;
-    const arena = NativeBlock.allocate(STAGING_OFFSET + stagingSize);
+    let arena: NativeBlock;
+    try {
+      arena = NativeBlock.allocate(STAGING_OFFSET + stagingSize);
+    } catch (error) {
+      lib.close();
+      throw error;
+    }
     this.#arena = arena;
     arena.bytes.set(guid, GUID_OFFSET);
     arena.bytes.set(eventDescriptor(), DESCRIPTOR_OFFSET);
@@ -113,18 +127,16 @@ export class EtwSink implements NativeSink {
     descriptor(1, arena.at(METADATA_OFFSET), metadata.length, DESCRIPTOR_TYPE_EVENT_METADATA);
     descriptor(2, 0n, 0, DESCRIPTOR_TYPE_NONE);
     this.staging = new Uint8Array(arena.bytes.buffer, STAGING_OFFSET, stagingSize);
-    this.#payloadDescriptor = new Uint32Array(arena.bytes.buffer, DATA_OFFSET + 32, 3);
+    this.#payloadDescriptor = new Uint32Array(arena.bytes.buffer, PAYLOAD_DESCRIPTOR_OFFSET, 3);
     this.#descriptorAddress = arena.at(DESCRIPTOR_OFFSET);
     this.#dataAddress = arena.at(DATA_OFFSET);
-    const stagingAddress = arena.at(STAGING_OFFSET);
-    this.#stagingLo = Number(stagingAddress & 0xffffffffn);
-    this.#stagingHi = Number(stagingAddress >> 32n);
+    this.#stagingAddress = new SplitAddress(arena.at(STAGING_OFFSET));
 
-    const f = this.#lib.symbols;
+    const f = lib.symbols;
     const rc = f.EventRegister(arena.at(GUID_OFFSET), 0n, 0n, arena.at(HANDLE_OFFSET));
     if (rc !== 0) {
-      arena.free();
-      this.#lib.close();
+      arena.free(); // not registered: ETW holds no pointer into it
+      lib.close();
       throw new EtwError(`EventRegister failed with ${win32ErrorName(rc)}`, { code: rc });
     }
     this.handle = v.getBigUint64(HANDLE_OFFSET, true);
@@ -136,9 +148,9 @@ export class EtwSink implements NativeSink {
     );
     if (traitsRc !== 0) {
       // Without traits ETW would not honour the metadata descriptors: events would be malformed.
-      f.EventUnregister(this.handle);
-      arena.free();
-      this.#lib.close();
+      // If unregistering fails too, ETW may keep the registration: keep its memory.
+      if (f.EventUnregister(this.handle) === 0) arena.free();
+      lib.close();
       throw new EtwError(
         `EventSetInformation(EventProviderSetTraits) failed with ${win32ErrorName(traitsRc)} ` +
           `(it needs Windows 8 / Server 2012 or later, or Windows 7 with updates)`,
@@ -155,17 +167,9 @@ export class EtwSink implements NativeSink {
 
   write(start: number, end: number): number {
     if (!this.#registered) return 6; // ERROR_INVALID_HANDLE
-    // Ptr = staging address + start, carried by hand in 32-bit halves (no bigint, no float remainder).
-    let lo = this.#stagingLo + start;
-    let hi = this.#stagingHi;
-    if (lo >= TWO_32) {
-      lo -= TWO_32;
-      hi++;
-    }
     const d = this.#payloadDescriptor;
-    d[0] = lo;
-    d[1] = hi;
-    d[2] = end - start;
+    this.#stagingAddress.store(d, 0, start); // Ptr = staging address + start
+    d[2] = end - start; // Size
     const rc = this.#lib.symbols.EventWriteTransfer(
       this.handle,
       this.#descriptorAddress,
@@ -181,12 +185,24 @@ export class EtwSink implements NativeSink {
     return win32ErrorName(code);
   }
 
-  /** Unregisters the provider, then frees the memory (kept if unregistering fails). */
+  /**
+   * Unregisters the provider, then frees the memory. Never throws: if `EventUnregister` fails,
+   * the memory is kept on purpose and {@linkcode leaked} and {@linkcode shutdownError} say so.
+   * Later writes return ERROR_INVALID_HANDLE without calling ETW. Idempotent.
+   */
   shutdown(): void {
     if (!this.#registered) return;
     this.#registered = false;
     const rc = this.#lib.symbols.EventUnregister(this.handle);
-    if (rc === 0) this.#arena.free();
-    else throw new EtwError(`EventUnregister failed with ${win32ErrorName(rc)}`, { code: rc });
+    if (rc === 0) {
+      this.#arena.free();
+      return;
+    }
+    this.leaked = true;
+    this.shutdownError = new EtwError(
+      `EventUnregister failed with ${win32ErrorName(rc)}: the provider's memory ` +
+        `(${this.#arena.bytes.length} bytes) is kept allocated, since ETW may still use it`,
+      { code: rc },
+    );
   }
 }
