@@ -1,26 +1,19 @@
 /*
  * advapi32_standin.c: a recording stand-in for the five advapi32 ETW functions
- * used by the ETW sink (EventRegister, EventUnregister, EventSetInformation,
- * EventProviderEnabled, EventWriteTransfer).
+ * the ETW sink calls (EventRegister, EventUnregister, EventSetInformation,
+ * EventProviderEnabled, EventWriteTransfer): the test double at the FFI boundary.
  *
- * One source, two builds:
- *   Linux  : gcc -O2 -shared -fPIC -o advapi32_standin.so advapi32_standin.c
- *   Windows: x86_64-w64-mingw32-gcc -O2 -shared -o advapi32_standin.dll advapi32_standin.c
- * (tests/etw/build-standin.sh does both.)
+ * One source, two builds (build-standin.sh): a gcc .so for Linux, a mingw-w64 DLL
+ * for Wine. The ETW functions keep the Windows x64 signatures (evntprov.h):
+ * REGHANDLE is a u64, ULONG a u32, BOOLEAN/UCHAR a u8, ULONGLONG a u64, the rest
+ * pointers. x64 has one calling convention, so no WINAPI is needed.
  *
- * The ETW functions keep the Windows x64 signatures (evntprov.h): REGHANDLE is a
- * u64, ULONG a u32, BOOLEAN/UCHAR a u8, ULONGLONG a u64, everything else is a
- * pointer. x64 has a single calling convention, so no WINAPI is needed; on Linux
- * the same integer types are used.
- *
- * Every call is appended to an in-memory log as one JSON object per line (the
- * format is described in tests/etw/README.md). Tests read it back with
- * standin_log_size() + standin_log_copy() and drive the results with the
- * standin_set_* functions. Not thread-safe (not required).
- *
- * Optional environment variables (read once, at the first call):
- *   ETW_STANDIN_LOG=<path>  also append every log line to this file
- *   ETW_STANDIN_STDERR=1    also print every log line to stderr
+ * Every call is appended to an in-memory log, one JSON object per line (format:
+ * README.md beside this directory). Tests read it back with standin_log_size() +
+ * standin_log_copy(), say what EventProviderEnabled answers with
+ * standin_set_enabled(), and inject faults with standin_fail(). Not thread-safe
+ * (not required). ETW_STANDIN_STDERR=1 (read at the first call) also prints each
+ * line to stderr, for debugging.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +27,6 @@
 #define STANDIN_API __attribute__((visibility("default")))
 #endif
 
-#define STANDIN_VERSION 1u
 #define DEFAULT_HANDLE 0x1234u
 
 typedef struct {
@@ -63,24 +55,28 @@ static struct {
   int oom; /* a log append failed: the log is incomplete */
 } logbuf;
 
+/* A fault (standin_fail): the next `after` calls succeed, then `times` calls
+ * return `code` (times 0: every call until cleared), then calls succeed again. */
+typedef struct {
+  uint32_t code; /* 0: no fault */
+  uint32_t after;
+  uint32_t times;
+} fault;
+
 static struct {
-  uint8_t enabled;            /* what EventProviderEnabled returns */
-  uint64_t next_handle;       /* what EventRegister writes through PREGHANDLE */
-  uint32_t result[FN_COUNT];  /* forced result per function (0 = success) */
-  uint32_t times[FN_COUNT];   /* how many more calls get it; 0 = every call */
-  uint32_t calls[FN_COUNT];   /* calls per function since the last reset */
-  uint64_t seq;               /* sequence number of the next log line */
-} st = {0, DEFAULT_HANDLE, {0}, {0}, {0}, 0};
+  uint8_t enabled;          /* what EventProviderEnabled returns */
+  uint64_t next_handle;     /* what EventRegister writes through PREGHANDLE */
+  fault faults[FN_COUNT];   /* per function */
+  uint32_t calls[FN_COUNT]; /* calls per function since the last reset */
+  uint64_t seq;             /* sequence number of the next log line */
+} st = {0, DEFAULT_HANDLE, {{0, 0, 0}}, {0}, 0};
 
 static int env_loaded;
-static FILE *env_file;
 static int env_stderr;
 
 static void load_env(void) {
   if (env_loaded) return;
   env_loaded = 1;
-  const char *p = getenv("ETW_STANDIN_LOG");
-  if (p && *p) env_file = fopen(p, "ab");
   const char *e = getenv("ETW_STANDIN_STDERR");
   env_stderr = e && *e && strcmp(e, "0") != 0;
 }
@@ -175,12 +171,16 @@ static void begin(int fn) {
   put("\"");
 }
 
-/* Pick the result for this call (a forced error, counted down) and close the line. */
+/* The result of this call of `fn`: its fault's code when the fault hits it, else 0. */
 static uint32_t result_for(int fn) {
-  uint32_t r = st.result[fn];
-  if (r && st.times[fn]) {
-    if (--st.times[fn] == 0) st.result[fn] = 0;
+  fault *f = &st.faults[fn];
+  if (!f->code) return 0;
+  if (f->after) {
+    f->after--;
+    return 0;
   }
+  uint32_t r = f->code;
+  if (f->times && --f->times == 0) f->code = 0;
   return r;
 }
 
@@ -189,10 +189,6 @@ static void end(uint64_t result) {
   put_dec(result);
   put("}\n");
   if (logbuf.oom || logbuf.len < line_start) return;
-  if (env_file) {
-    fwrite(logbuf.buf + line_start, 1, logbuf.len - line_start, env_file);
-    fflush(env_file);
-  }
   if (env_stderr) {
     fwrite(logbuf.buf + line_start, 1, logbuf.len - line_start, stderr);
     fflush(stderr);
@@ -355,29 +351,24 @@ static int fn_index(const char *fn) {
   return -1;
 }
 
-/* Version of this control interface. */
-STANDIN_API uint32_t standin_version(void) { return STANDIN_VERSION; }
-
 /* What EventProviderEnabled returns from now on (default 0 = FALSE). */
 STANDIN_API void standin_set_enabled(uint8_t enabled) { st.enabled = enabled; }
 
 /* The handle EventRegister hands out from now on (default 0x1234). */
 STANDIN_API void standin_set_handle(uint64_t handle) { st.next_handle = handle; }
 
-/* Make `fn` (e.g. "EventWriteTransfer") return `code` on its next `times` calls
- * (times 0 = every call until reset; code 0 = succeed again). EventProviderEnabled
- * is driven by standin_set_enabled instead. Returns 0, or -1 for an unknown name. */
-STANDIN_API int32_t standin_set_result_n(const char *fn, uint32_t code, uint32_t times) {
+/* Injects a fault into `fn` (e.g. "EventWriteTransfer"): its next `after` calls
+ * succeed, then `times` calls return `code` (times 0: every later call), then it
+ * succeeds again. Replaces the function's previous fault; code 0 clears it.
+ * EventProviderEnabled is driven by standin_set_enabled instead. Returns 0, or -1
+ * for an unknown name. */
+STANDIN_API int32_t standin_fail(const char *fn, uint32_t code, uint32_t after, uint32_t times) {
   int i = fn_index(fn);
   if (i < 0 || i == FN_ENABLED) return -1;
-  st.result[i] = code;
-  st.times[i] = code ? times : 0;
+  st.faults[i].code = code;
+  st.faults[i].after = code ? after : 0;
+  st.faults[i].times = code ? times : 0;
   return 0;
-}
-
-/* standin_set_result_n(fn, code, 0): a persistent forced result. */
-STANDIN_API int32_t standin_set_result(const char *fn, uint32_t code) {
-  return standin_set_result_n(fn, code, 0);
 }
 
 /* Calls of `fn` since the last reset (-1 for an unknown name). */
@@ -406,11 +397,14 @@ STANDIN_API void standin_log_clear(void) {
   if (logbuf.buf) logbuf.buf[0] = '\0';
 }
 
-/* Empty the log and restore every default (enabled 0, handle 0x1234, no forced results). */
+/* Empty the log and restore every default (enabled 0, handle 0x1234, no faults). */
 STANDIN_API void standin_reset(void) {
   standin_log_clear();
   st.enabled = 0;
   st.next_handle = DEFAULT_HANDLE;
-  for (int i = 0; i < FN_COUNT; i++) st.result[i] = st.times[i] = st.calls[i] = 0;
+  for (int i = 0; i < FN_COUNT; i++) {
+    st.faults[i].code = st.faults[i].after = st.faults[i].times = 0;
+    st.calls[i] = 0;
+  }
   st.seq = 0;
 }
