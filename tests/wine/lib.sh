@@ -37,7 +37,14 @@ resolve_exe_dirs() {
 resolve_exe_dirs
 SHIM_DLL="$WINE_CACHE/shim/bcryptprimitives.dll"
 ETW_STANDIN_BUILD_DIR=${ETW_STANDIN_DIR:-${HOME:-/root}/.cache/otel-native-metrics/etw}
-STANDIN_DLL="$ETW_STANDIN_BUILD_DIR/advapi32_standin.dll"
+
+# Builds the advapi32 stand-in if needed (cached by content) and prints the DLL's Unix path.
+standin_dll() {
+  local dll
+  dll=$("$REPO_ROOT/tests/etw/build-standin.sh" "$ETW_STANDIN_BUILD_DIR" | grep '\.dll$') ||
+    wdie "the stand-in DLL was not built (is x86_64-w64-mingw32-gcc installed? run setup.sh)"
+  printf '%s\n' "$dll"
+}
 
 export WINEPREFIX=${WINEPREFIX:-$WINE_CACHE/prefix}
 export WINEDEBUG=${WINEDEBUG:--all}

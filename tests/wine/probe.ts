@@ -1,74 +1,48 @@
 /**
- * Wine smoke probe for the Windows builds of Deno and Bun (run through tests/wine/run.sh):
+ * The Wine tier's smoke probe: what the tier relies on about Wine 8's advapi32, reached through
+ * the library's own `EtwSink`. Wine's ETW functions are stubs: EventRegister hands out handle
+ * 0xdeadbeef, EventProviderEnabled always says FALSE (so the sink never writes by itself, and
+ * byte-exact tests need the recording stand-in), every other call returns 0.
  *
- *   tests/wine/run.sh deno tests/wine/probe.ts [Z:\path\to\advapi32_standin.dll]
- *   tests/wine/run.sh bun  tests/wine/probe.ts [same]
+ *   tests/wine/run.sh deno tests/wine/probe.ts
+ *   tests/wine/run.sh bun tests/wine/probe.ts
  *
- * (a) dlopen("advapi32.dll") by Windows name, declaring all five ETW functions, and call
- *     EventRegister / EventSetInformation / EventProviderEnabled / EventWriteTransfer /
- *     EventUnregister: Wine 8's stubs give handle 0xdeadbeef, 0 results, enabled FALSE.
- * (b) dlopen the stand-in DLL by path (argument, else $ETW_STANDIN_DLL, which run.sh sets)
- *     and run the same scenario as tests/etw/probe_standin.ts, with the log read back.
- * (c) resolve one of the repo's npm dependencies (proves node_modules resolution under Wine).
- * Exit code 0 when every check passed.
+ * Prints one line per check; exit code 0 when all passed.
  *
  * @module
  */
-import { arena, checker, etwDecls, native, sequence, standinScenario } from "../etw/standin_ffi.ts";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { platform, runtime } from "../../ffi/mod.ts";
+import { EtwSink } from "../../mod.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const env = (k: string): string | undefined => g.Deno ? g.Deno.env.get(k) : g.process.env[k];
-const version = g.Deno ? `deno ${g.Deno.version.deno}` : `bun ${g.Bun.version}`;
-
-const n = await native();
-console.log(`${version} on ${n.os}`);
 let failures = 0;
-
-// (a) Wine's advapi32 stubs.
-{
-  const c = checker(`${n.runtime}/${n.os} advapi32.dll`);
-  const etw = n.open("advapi32.dll", etwDecls("u64"));
-  const a = arena(n);
-  const r = sequence(etw, a);
-  console.log(
-    `  advapi32: register=${r.reg} handle=0x${
-      r.h.toString(16)
-    } set=${r.set} enabled=${r.enabled} write=${r.write}`,
-  );
-  c.eq("EventRegister", r.reg, 0);
-  if (n.os === "windows") {
-    // Real Windows hands out an opaque handle and may report a listener; Wine's stub does not.
-    c.eq("handle (Wine stub)", r.h, 0xdeadbeefn);
-    c.eq("EventProviderEnabled (Wine stub)", r.enabled, 0);
+function check(what: string, fn: () => void): void {
+  try {
+    fn();
+    console.log(`  ok   ${what}`);
+  } catch (error) {
+    failures++;
+    console.log(`  FAIL ${what}: ${error instanceof Error ? error.message : error}`);
   }
-  c.eq("EventSetInformation", r.set, 0);
-  c.eq("EventWriteTransfer", r.write, 0);
-  c.eq("EventUnregister", etw.EventUnregister(r.h), 0);
-  failures += c.summary();
 }
 
-// (b) The recording stand-in.
-const dll = args[0] ?? env("ETW_STANDIN_DLL");
-if (!dll) {
-  console.log("FAIL: no stand-in DLL path (argument or ETW_STANDIN_DLL)");
-  failures++;
-} else {
-  console.log(`  stand-in: ${dll}`);
-  failures += standinScenario(n, dll, "u64", env("PROBE_VERBOSE") === "1");
-  if (n.runtime === "deno") failures += standinScenario(n, dll, "usize", false);
+console.log(`${runtime} on ${platform}`);
+check("the runtime sees Windows", () => assert.equal(platform, "win32"));
+let sink: EtwSink | undefined;
+check("advapi32.dll registers the provider", () => void (sink = new EtwSink()));
+if (sink) {
+  const etw = sink;
+  check("Wine's stub handle is 0xdeadbeef", () => assert.equal(etw.handle, 0xdeadbeefn));
+  check("Wine's stub never reports a listener", () => assert.equal(etw.isEnabled(), false));
+  check("a write reaches EventWriteTransfer and returns 0", () => {
+    etw.staging.set([0x0a, 0x00], 0);
+    assert.equal(etw.write(0, 2), 0);
+  });
+  check("EventUnregister succeeds", () => {
+    etw.shutdown();
+    assert.equal(etw.leaked, false, etw.shutdownError?.message ?? "");
+  });
 }
-
-// (c) npm dependency resolution from the repo's node_modules.
-try {
-  const api = await import("@opentelemetry/api");
-  console.log(`  npm: @opentelemetry/api resolved (metrics=${typeof api.metrics})`);
-} catch (e) {
-  console.log(`  FAIL npm: @opentelemetry/api did not resolve: ${e}`);
-  failures++;
-}
-
 console.log(failures === 0 ? "OK" : `FAILED (${failures})`);
-if (g.Deno) g.Deno.exit(failures ? 1 : 0);
-else g.process.exit(failures ? 1 : 0);
+process.exit(failures === 0 ? 0 : 1);

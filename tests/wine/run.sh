@@ -8,8 +8,8 @@
 # ~0.2 s; stop it at the end of a suite (--stop, or WINE_STOP_SERVER=1 for this run).
 # The working directory is the repo root (Z:\...), so Deno and Bun resolve the repo's
 # package.json + node_modules. Deno runs `run -A --no-lock` (no deno.lock is written).
-# Exported to the script: ETW_STANDIN_DLL (Windows path of the stand-in DLL),
-# ETW_STANDIN_DLL_UNIX, REPO_ROOT_WIN. WINEDEBUG defaults to -all (set it to see Wine logs).
+# Exported to the script: ETW_STANDIN_DLL (Windows path of the stand-in DLL, built here if
+# needed). WINEDEBUG defaults to -all (set it to see Wine logs).
 # Extra runtime flags: DENO_FLAGS / BUN_FLAGS (word-split).
 set -euo pipefail
 # shellcheck source=tests/wine/lib.sh
@@ -30,16 +30,15 @@ shift 2
 script_win=$(to_winpath "$script")
 
 if [ ! -s "$DENO_EXE" ] || [ ! -s "$BUN_EXE" ] || [ ! -s "$WINEPREFIX/system.reg" ] ||
-  [ ! -s "$STANDIN_DLL" ] || ! command -v wine >/dev/null; then
+  ! command -v wine >/dev/null || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
   "$WINE_TESTS_DIR/setup.sh" >&2
   resolve_exe_dirs
 fi
+STANDIN_DLL=$(standin_dll)
 
 wineserver_start
-export ETW_STANDIN_DLL ETW_STANDIN_DLL_UNIX REPO_ROOT_WIN
+export ETW_STANDIN_DLL
 ETW_STANDIN_DLL=$(to_winpath "$STANDIN_DLL")
-ETW_STANDIN_DLL_UNIX=$STANDIN_DLL
-REPO_ROOT_WIN=$(to_winpath "$REPO_ROOT")
 
 cd "$REPO_ROOT"
 rc=0

@@ -90,7 +90,7 @@ if [ ! -s "$SHIM_DLL" ] || [ "$shim_src" -nt "$SHIM_DLL" ]; then
 fi
 
 # ---- 4. the stand-in DLL (and .so)
-"$REPO_ROOT/tests/etw/build-standin.sh" "$ETW_STANDIN_BUILD_DIR" >/dev/null
+STANDIN_DLL=$(standin_dll)
 
 wait "$pid_deno" || wdie "fetching deno.exe failed"
 wait "$pid_bun" || wdie "fetching bun.exe failed"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Wine smoke suite: setup (idempotent), then tests/wine/probe.ts (or the given scripts)
-# under deno.exe and bun.exe with one persistent wineserver, stopped at the end.
+# The Wine tier: setup (idempotent), then tests/etw_test.ts and tests/wine/probe.ts (or the
+# given scripts) under deno.exe and bun.exe with one persistent wineserver, stopped at the end.
 #   tests/wine/test.sh [script.ts ...]
 # Exit code: 0 when every run passed, else 1.
 set -euo pipefail
@@ -14,7 +14,7 @@ trap wineserver_stop EXIT
 wineserver_start
 
 scripts=("$@")
-[ "${#scripts[@]}" -gt 0 ] || scripts=("$here/probe.ts")
+[ "${#scripts[@]}" -gt 0 ] || scripts=("$REPO_ROOT/tests/etw_test.ts" "$here/probe.ts")
 fail=0
 for s in "${scripts[@]}"; do
   for rt in deno bun; do
