@@ -20,8 +20,11 @@
  * @module
  */
 export {
+  type ExporterStatus,
+  type ExportResult,
   NativeMetricsExporter,
   type NativeMetricsExporterOptions,
+  type RetryOptions,
   type TemporalityPreference,
 } from "./src/exporter.ts";
 export { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "./src/sinks/sink.ts";
@@ -35,7 +38,14 @@ export {
 } from "./src/sinks/user_events/abi.ts";
 export { EtwSink, type EtwSinkOptions } from "./src/sinks/etw/sink.ts";
 export { ETW_PAYLOAD_LIMIT, ETW_PROVIDER_GUID, ETW_PROVIDER_NAME } from "./src/sinks/etw/abi.ts";
-export { createSink, type SinkChoice, type SinkOptions } from "./src/sinks/select.ts";
+export {
+  createSink,
+  type ProbeResult,
+  type SinkChoice,
+  type SinkOptions,
+  type Unavailable,
+  type UnavailableReason,
+} from "./src/sinks/select.ts";
 export type { DropCounts, ExporterStats } from "./src/diagnostics.ts";
 export {
   errnoName,
