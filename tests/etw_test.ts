@@ -6,15 +6,12 @@ import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { type DataBlob, Standin, standinPath } from "./etw/standin.ts";
 import { test, testUnless } from "./harness.ts";
 import { hex, unhex } from "./hex.ts";
-import { collectWorkload, paddedPoint } from "./workload.ts";
+import { collectWorkload, paddedPoint, WORKLOAD_POINTS } from "./workload.ts";
 
 // The recording advapi32 stand-in: the .so built with gcc here; under Wine (tests/wine/test.sh)
 // the mingw DLL, whose Windows path arrives in ETW_STANDIN_DLL.
 const STANDIN = standinPath();
 const standin = new Standin(STANDIN);
-
-/** Points in one collection of the shared workload (tests/workload.ts). */
-const WORKLOAD_POINTS = 14;
 
 const TRAITS_HEX = "22004e61746976654d657472696373457874656e73696f6e5f50726f766964657200";
 const METADATA_HEX = "1000006f746c705f6d65747269637300";
