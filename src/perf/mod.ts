@@ -111,6 +111,10 @@ class Reader {
     this.need(at, 2, what);
     return this.view.getUint16(at, true);
   }
+  i32(at: number, what: string): number {
+    this.need(at, 4, what);
+    return this.view.getInt32(at, true);
+  }
   u32(at: number, what: string): number {
     this.need(at, 4, what);
     return this.view.getUint32(at, true);
@@ -218,8 +222,9 @@ function parseSample(
   if (st & S_IDENTIFIER) skip(8, "sample identifier");
   if (st & S_IP) skip(8, "sample ip");
   if (st & S_TID) {
-    sample.pid = r.u32(p, "sample pid");
-    sample.tid = r.u32(p + 4, "sample tid");
+    // pid_t: signed (perf reports -1 for samples it could not attribute).
+    sample.pid = r.i32(p, "sample pid");
+    sample.tid = r.i32(p + 4, "sample tid");
     p += 8;
   }
   if (st & S_TIME) {
