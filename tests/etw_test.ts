@@ -266,6 +266,30 @@ test("ETW: a failing EventUnregister: shutdown does not throw, keeps the memory,
   assert.equal(failing.shutdownError?.code, 87);
 });
 
+test("ETW: native memory: none left by failed registrations or shutdown; a kept arena counted", () => {
+  standin.reset(true);
+  const live = () => NativeBlock.live.blocks;
+  const before = live();
+  standin.fail("EventRegister", 5, { times: 3 });
+  for (let i = 0; i < 3; i++) assert.throws(() => new EtwSink({ library: STANDIN }), EtwError);
+  standin.fail("EventSetInformation", 50, { times: 1 });
+  assert.throws(() => new EtwSink({ library: STANDIN }), EtwError);
+  assert.equal(live(), before, "a failed registration frees its arena");
+  const sink = new EtwSink({ library: STANDIN });
+  assert.equal(live(), before + 1, "one arena per registered sink");
+  sink.shutdown();
+  assert.equal(live(), before, "a clean shutdown frees it");
+  // When ETW may still hold the registration, the arena stays (and stays counted).
+  const kept = new EtwSink({ library: STANDIN });
+  standin.fail("EventUnregister", 6, { times: 1 });
+  kept.shutdown();
+  assert.equal(live(), before + 1);
+  standin.fail("EventSetInformation", 50, { times: 1 });
+  standin.fail("EventUnregister", 6, { times: 1 });
+  assert.throws(() => new EtwSink({ library: STANDIN }), EtwError);
+  assert.equal(live(), before + 2, "half-registered and not released: kept too");
+});
+
 test("ETW: 65360 bytes are written, 65361 dropped and reported", () => {
   const exporter = fresh(true);
   const probe = new MemorySink({ maxPayloadSize: 65360 });
