@@ -5,9 +5,14 @@
  * @module
  */
 /// <reference types="./bun_ffi.d.ts" />
-import { dlopen, toArrayBuffer } from "bun:ffi";
 import { classifyOpenError } from "./errors.ts";
 import type { FfiBackend, FfiLibrary, FfiSymbolTable, FfiType } from "./types.ts";
+
+// A dynamic import, not a static one: a bundler (esbuild, with `bun:ffi` external) inlines this
+// module into a Node or browser bundle, where a static `import ... from "bun:ffi"` would be
+// hoisted to the top and fail at load. This line runs only on Bun (runtime.ts imports this
+// module only there).
+const { dlopen, toArrayBuffer } = await import("bun:ffi");
 
 // `buffer` maps to `ptr`, which accepts a typed array for the duration of the call; stored
 // addresses are always native memory passed as `u64`, never `ptr(typedArray)` (see README,
