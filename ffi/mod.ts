@@ -6,6 +6,7 @@
 export * from "./errors.ts";
 export * from "./types.ts";
 export { Errno, errnoName } from "./errno.ts";
+export { SplitAddress } from "./address.ts";
 export { ffi, platform, runtime, type RuntimeName } from "./runtime.ts";
 export {
   cString,

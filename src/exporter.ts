@@ -609,6 +609,16 @@ export class NativeMetricsExporter implements PushMetricExporter {
       if (sink) {
         try {
           swallowRejection(sink.shutdown());
+          if (sink.leaked === true || sink.shutdownError !== undefined) {
+            const why = sink.shutdownError ? `: ${sink.shutdownError.message}` : "";
+            this.#log.log(
+              "warn",
+              "shutdown",
+              () =>
+                `${sink.kind} could not be released cleanly${why}` +
+                (sink.leaked ? " (its native memory is kept on purpose)" : ""),
+            );
+          }
         } catch (error) {
           this.#log.log("error", "shutdown", () => `sink shutdown failed: ${errorText(error)}`);
         }

@@ -250,3 +250,31 @@ test("a write racing the last listener (WRITE_NOT_LISTENING) is skipped, not dro
   assert.equal(exporter.stats.eventsWritten, 5);
   assert.equal(exporter.stats.pointsSkippedNoListener, POINTS - 5);
 });
+
+test("a sink that could not be released cleanly at shutdown: logged with its reason", async () => {
+  const messages: string[] = [];
+  const { diag, DiagLogLevel } = await import("@opentelemetry/api");
+  diag.setLogger({
+    error: (m: string) => void messages.push(m),
+    warn: (m: string) => void messages.push(m),
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  }, DiagLogLevel.WARN);
+  try {
+    const sink = customSink({});
+    const leaky = Object.assign(sink, {
+      leaked: true,
+      shutdownError: new Error("EventUnregister failed with ERROR_INVALID_HANDLE (6)"),
+    });
+    await new NativeMetricsExporter({ sink: leaky }).shutdown();
+    assert.ok(
+      messages.some((m) =>
+        /could not be released cleanly: EventUnregister failed.*kept on purpose/.test(m)
+      ),
+      messages.join("\n"),
+    );
+  } finally {
+    diag.disable();
+  }
+});

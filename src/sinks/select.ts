@@ -175,10 +175,21 @@ export function describeUnavailable(error: unknown): Unavailable {
       false,
     );
   }
-  if (error instanceof EtwError || error instanceof RegistrationError) {
-    return make("registration-failed", "see the message; the exporter retries", true);
+  if (error instanceof EtwError) {
+    return make(
+      "registration-failed",
+      "the ETW provider could not be registered: see the Win32 error in the message",
+      true,
+    );
   }
-  return make("registration-failed", "see the message; the exporter retries", true);
+  if (error instanceof RegistrationError) {
+    return make(
+      "registration-failed",
+      "the kernel refused the registration: see the errno in the message",
+      true,
+    );
+  }
+  return make("registration-failed", "see the message", true);
 }
 
 /** The answer of {@linkcode probeSink}. */

@@ -40,6 +40,13 @@ export interface NativeSink {
   write(start: number, end: number): number;
   /** A short name for an error code of {@linkcode write}, e.g. `"ENOSPC (28)"`. */
   describeError(code: number): string;
-  /** Releases the facility (unregisters). Later writes return an error. Idempotent. */
+  /** Releases the facility (unregisters). Later writes return an error. Idempotent; never throws. */
   shutdown(): void;
+  /**
+   * Set by {@linkcode shutdown} when the native memory had to stay allocated because the
+   * facility could not be told to let go of it (optional; the built-in sinks set it).
+   */
+  readonly leaked?: boolean;
+  /** Why {@linkcode shutdown} could not release the facility cleanly (optional). */
+  readonly shutdownError?: Error;
 }
