@@ -6,13 +6,17 @@
  */
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import {
-  type ExportMetricsServiceRequest,
+  type ExportMetricsServiceRequest as GeneratedExportMetricsServiceRequest,
   ExportMetricsServiceRequestSchema,
 } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import type { AnyValue, KeyValue } from "../proto/gen/opentelemetry/proto/common/v1/common_pb.ts";
 import type { Metric } from "../proto/gen/opentelemetry/proto/metrics/v1/metrics_pb.ts";
 
-export type { ExportMetricsServiceRequest };
+/**
+ * An OTLP `ExportMetricsServiceRequest` as protobuf-es decodes it with the generated schema
+ * (`proto/gen`); each event holds one resource, scope, metric and data point.
+ */
+export type ExportMetricsServiceRequest = GeneratedExportMetricsServiceRequest;
 export {
   type OtlpMetricsRecord,
   parseOtlpMetricsRecord,
