@@ -1,10 +1,12 @@
 /**
- * The benchmark. One command per runtime, each writing `bench/results/<runtime>.json` and
- * regenerating `bench/RESULTS.md` from every result file present:
+ * The benchmark. One command per runtime; it prints a summary of the targets. Only a full run
+ * (`--save`, which `bash bench/run.sh` / `npm run bench` passes when it runs both runtimes)
+ * writes `bench/results/<runtime>.json` and regenerates `bench/RESULTS.md`, so iterating on one
+ * runtime leaves the committed results alone:
  *
- *     bun bench/bench.ts
+ *     bun bench/bench.ts                                   # one runtime, summary only
  *     deno run -A --v8-flags=--expose-gc bench/bench.ts
- *     bash bench/run.sh          # both, one after the other
+ *     bash bench/run.sh                                    # both, saved; = npm run bench
  *
  * What it measures, all on `ResourceMetrics` collected from the real SDK (see workload.ts):
  * 1. encode only: our per-point events (exporter over a sink that writes nothing) vs
@@ -13,30 +15,35 @@
  *    (floor.c, built here with gcc) writing the very same events with the same iovecs;
  * 3. nobody listens: the cost of an export call while the enable word is 0;
  * 4. heap and RSS over 1,000 export cycles (record, collect, export);
- * 5. packing several points per event (bench-local, see packing.ts) vs one point per event.
- * Steady attributes (one object per series, reused) and fresh literals (a new object at every
- * recording) are measured separately. Timed sections alternate within each repetition, so the
+ * 5. packing several points per event (bench-local, see packing.ts) vs one point per event;
+ * 6. what a user would pick instead: `@opentelemetry/exporter-metrics-otlp-proto` exporting to
+ *    a loopback OTLP/HTTP receiver in another process (otlp_receiver.ts), in-process CPU per
+ *    point (`process.cpuUsage()`), ours (encode + writev) ÷ theirs.
+ * Three attribute modes (see workload.ts): the same objects (`steady`), new objects with
+ * repeating values (`fresh`) and new objects with never-seen string values (`unique`). Timed sections alternate within each repetition, so the
  * ratios compare numbers taken seconds apart; reported values are medians over repetitions.
  *
  * Environment knobs: BENCH_REPS (default 21), BENCH_HEAP_CYCLES (default 1000),
  * BENCH_HEAP_POINTS (default 1000), BENCH_SETTLE_GC=1 (force a collection before each timed
- * section; off by default, see stats.ts).
+ * section; off by default, see stats.ts), BENCH_SECTIONS (comma-separated subset of
+ * heap,modes,types,silent,otlp; default all; a partial run is never saved).
  *
  * @module
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
-import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { AggregationTemporality, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { NativeMetricsExporter } from "../src/exporter.ts";
 import { decodeMetricsPayload, flattenRequest, parseUserEventsWrite } from "../src/decode.ts";
 import { EVENT_HEADER_SIZE } from "../src/sinks/user_events/abi.ts";
 import { PackingExporter } from "./packing.ts";
-import { RESULTS_FORMAT, writeReport } from "./report.ts";
+import { RESULTS_FORMAT, summaryLines, writeReport } from "./report.ts";
 import { CaptureSink, DiscardSink, NullSink } from "./sinks.ts";
 import {
   environment,
@@ -56,6 +63,13 @@ const WARMUP = 6; // repetitions before measuring: JIT tiers settle after about 
 const HEAP_CYCLES = Number(process.env.BENCH_HEAP_CYCLES ?? 1000);
 const HEAP_POINTS = Number(process.env.BENCH_HEAP_POINTS ?? 1000);
 const POINTS = 10_000;
+const SAVE = process.argv.includes("--save") ||
+  ((globalThis as { Deno?: { args: string[] } }).Deno?.args ?? []).includes("--save");
+const ALL_SECTIONS = ["heap", "modes", "types", "silent", "otlp"] as const;
+const SECTIONS = new Set(
+  (process.env.BENCH_SECTIONS ?? ALL_SECTIONS.join(",")).split(",").map((x) => x.trim()),
+);
+const FULL = ALL_SECTIONS.every((x) => SECTIONS.has(x));
 
 const log = (message: string) => process.stderr.write(`[${runtimeName}] ${message}\n`);
 
@@ -469,6 +483,99 @@ async function checkPacking(): Promise<{ points: number; events: number; identic
 }
 
 // ---------------------------------------------------------------------------------------
+// 6: what a user would pick instead: OTLP/protobuf over HTTP to a receiver in another process
+
+interface OtlpResult {
+  attributes: AttributeMode;
+  points: number;
+  /** In-process CPU (user + system) per point, ns: ours, encode + writev to /dev/null. */
+  oursCpu: Summary;
+  /** The same for `OTLPMetricExporter` (protobuf over HTTP to 127.0.0.1), until its callback. */
+  theirsCpu: Summary;
+  /** ours ÷ theirs, per repetition. */
+  cpuRatio: Summary;
+  /** Wall time per point, ns, theirs (until the callback: serialize, send, response). */
+  theirsWall: Summary;
+  requestBytes: number;
+}
+
+/** Starts otlp_receiver.ts in another process of the same runtime; resolves with its port. */
+function startReceiver(): Promise<{ port: number; stop: () => void }> {
+  const script = join(BENCH_DIR, "otlp_receiver.ts");
+  const args = runtimeName === "deno" ? ["run", "-A", script] : [script];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`otlp_receiver exited with ${code}`)));
+    child.stdout!.on("data", (chunk: Uint8Array) => {
+      out += new TextDecoder().decode(chunk);
+      const line = out.split("\n")[0]!;
+      if (!out.includes("\n")) return;
+      const { port } = JSON.parse(line) as { port: number };
+      child.removeAllListeners("exit");
+      resolve({ port, stop: () => child.stdin!.end() });
+    });
+  });
+}
+
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+async function measureOtlp(attributes: AttributeMode): Promise<OtlpResult> {
+  const receiver = await startReceiver();
+  const theirs = new OTLPMetricExporter({
+    url: `http://127.0.0.1:${receiver.port}/v1/metrics`,
+    temporalityPreference: AggregationTemporality.DELTA,
+    timeoutMillis: 30_000,
+  });
+  const sink = new NullSink();
+  const ours = new NativeMetricsExporter({ sink });
+  const workload = new Workload({ points: POINTS, attributes });
+  const oursCpu: number[] = [], theirsCpu: number[] = [], ratio: number[] = [];
+  const theirsWall: number[] = [];
+  let requestBytes = 0;
+  const reps = Math.max(5, Math.round(REPS / 2));
+  for (let rep = -2; rep < reps; rep++) {
+    const rm = await workload.cycle();
+    const points = Workload.countPoints(rm);
+    settleGc();
+    let c0 = cpuMicros();
+    ours.export(rm, okCallback);
+    const oursNs = (cpuMicros() - c0) * 1000 / points;
+    settleGc();
+    const t0 = performance.now();
+    c0 = cpuMicros();
+    await new Promise<void>((resolve, reject) =>
+      theirs.export(rm, (r) => r.code === 0 ? resolve() : reject(r.error))
+    );
+    const theirsNs = (cpuMicros() - c0) * 1000 / points;
+    const wall = (performance.now() - t0) * 1e6 / points;
+    if (rep < 0) continue;
+    if (requestBytes === 0) requestBytes = ProtobufMetricsSerializer.serializeRequest(rm)!.length;
+    oursCpu.push(oursNs);
+    theirsCpu.push(theirsNs);
+    ratio.push(oursNs / theirsNs);
+    theirsWall.push(wall);
+  }
+  await theirs.shutdown();
+  sink.shutdown();
+  await workload.shutdown();
+  receiver.stop();
+  return {
+    attributes,
+    points: POINTS,
+    oursCpu: summarize(oursCpu),
+    theirsCpu: summarize(theirsCpu),
+    cpuRatio: summarize(ratio),
+    theirsWall: summarize(theirsWall),
+    requestBytes,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 
 export interface RuntimeResults {
   format: number;
@@ -485,6 +592,7 @@ export interface RuntimeResults {
   silent: SilentResult[];
   heap: HeapResult[];
   packing: { points: number; events: number; identical: boolean };
+  otlp: OtlpResult[];
   floorEvents: number;
   durationSeconds: number;
 }
@@ -494,34 +602,56 @@ async function main(): Promise<void> {
   if (!gcAvailable) log("warning: no forced GC (run Deno with --v8-flags=--expose-gc)");
   const env = environment();
   log(`${env.runtime} ${env.runtimeVersion} on ${env.cpu}, load ${env.loadAverage.join(" ")}`);
+  const want = (section: string) => SECTIONS.has(section);
 
   // Memory first, while the process holds nothing else.
-  log(`heap over ${HEAP_CYCLES} cycles, steady`);
-  const heapSteady = await measureHeap("steady");
-  log(`heap over ${HEAP_CYCLES} cycles, fresh`);
-  const heapFresh = await measureHeap("fresh");
+  const heap: HeapResult[] = [];
+  if (want("heap")) {
+    for (const mode of ["steady", "fresh"] as const) {
+      log(`heap over ${HEAP_CYCLES} cycles, ${mode}`);
+      heap.push(await measureHeap(mode));
+    }
+  }
 
-  const binary = buildFloor();
-  // The floor's events: one export of a steady collection, captured with their headers.
-  const workload = new Workload({ points: POINTS });
-  await workload.cycle();
-  const rm = await workload.cycle();
-  const capture = new CaptureSink();
-  new NativeMetricsExporter({ sink: capture }).export(rm, okCallback);
-  const file = writeEventsFile(capture.events);
-  const floorEvents = capture.events.length;
-  capture.shutdown();
-  await workload.shutdown();
-  log("packing check");
-  const packing = await checkPacking();
-  log("encode / write, steady attributes");
-  const steady = await measureMode("steady", { binary, file });
-  log("encode / write, fresh attributes");
-  const fresh = await measureMode("fresh", { binary, file });
-  log("per point type");
-  const types = await measureTypes();
-  log("nobody listens");
-  const silent = await measureSilent();
+  const modes: ModeResult[] = [];
+  let packing = { points: 0, events: 0, identical: false };
+  let floorEvents = 0;
+  if (want("modes")) {
+    const binary = buildFloor();
+    // The floor's events: one export of a steady collection, captured with their headers.
+    const workload = new Workload({ points: POINTS });
+    await workload.cycle();
+    const rm = await workload.cycle();
+    const capture = new CaptureSink();
+    new NativeMetricsExporter({ sink: capture }).export(rm, okCallback);
+    const file = writeEventsFile(capture.events);
+    floorEvents = capture.events.length;
+    capture.shutdown();
+    await workload.shutdown();
+    log("packing check");
+    packing = await checkPacking();
+    for (const mode of ["steady", "fresh", "unique"] as const) {
+      log(`encode / write, ${mode} attributes`);
+      modes.push(await measureMode(mode, { binary, file }));
+    }
+  }
+  let types: TypeResult[] = [];
+  if (want("types")) {
+    log("per point type");
+    types = await measureTypes();
+  }
+  let silent: SilentResult[] = [];
+  if (want("silent")) {
+    log("nobody listens");
+    silent = await measureSilent();
+  }
+  const otlp: OtlpResult[] = [];
+  if (want("otlp")) {
+    for (const mode of ["steady", "fresh"] as const) {
+      log(`OTLP/HTTP exporter to a receiver in another process, ${mode} attributes`);
+      otlp.push(await measureOtlp(mode));
+    }
+  }
 
   const results: RuntimeResults = {
     format: RESULTS_FORMAT,
@@ -533,19 +663,29 @@ async function main(): Promise<void> {
       heapCycles: HEAP_CYCLES,
       heapPoints: HEAP_POINTS,
     },
-    modes: [steady, fresh],
+    modes,
     types,
     silent,
-    heap: [heapSteady, heapFresh],
+    heap,
     packing,
+    otlp,
     floorEvents,
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
-  const dir = join(BENCH_DIR, "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${runtimeName}.json`), JSON.stringify(results, null, 2) + "\n");
-  const report = writeReport(BENCH_DIR);
-  log(`done in ${results.durationSeconds} s; wrote results/${runtimeName}.json and ${report}`);
+  for (const line of summaryLines(results)) log(line);
+  if (SAVE && FULL) {
+    const dir = join(BENCH_DIR, "results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${runtimeName}.json`), JSON.stringify(results, null, 2) + "\n");
+    const report = writeReport(BENCH_DIR);
+    log(`done in ${results.durationSeconds} s; wrote results/${runtimeName}.json and ${report}`);
+  } else {
+    log(
+      `done in ${results.durationSeconds} s; not saved (${
+        SAVE ? "partial run" : "no --save"
+      }: bench/results and RESULTS.md unchanged)`,
+    );
+  }
 }
 
 await main();

@@ -150,10 +150,15 @@ function withoutNewZeros(stats: unknown, baseline: unknown): unknown {
   const base = (baseline ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(stats)) {
-    if (!(k in base) && v === 0) continue;
+    if (!(k in base) && allZero(v)) continue;
     out[k] = typeof v === "object" ? withoutNewZeros(v, base[k]) : v;
   }
   return out;
+}
+
+function allZero(v: unknown): boolean {
+  if (v === 0) return true;
+  return typeof v === "object" && v !== null && Object.values(v).every(allZero);
 }
 
 /** Exports `rm` through both, then compares everything written and counted. */

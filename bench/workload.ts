@@ -19,8 +19,15 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 
-/** `steady`: one attributes object per series, reused; `fresh`: a new literal per recording. */
-export type AttributeMode = "steady" | "fresh";
+/**
+ * How the application passes attributes:
+ * - `steady`: one attributes object per series, kept and reused (the same objects);
+ * - `fresh`: a new literal at every recording, with the same values every interval (new
+ *   objects, repeating values: `counter.add(1, { route })`);
+ * - `unique`: a new literal at every recording whose `http.route` value was never seen before
+ *   (new objects, never-seen string values: a request id, a full URL).
+ */
+export type AttributeMode = "steady" | "fresh" | "unique";
 
 /** A reader collected by hand: `collect()` is the whole pipeline the periodic reader runs. */
 class ManualReader extends MetricReader {
@@ -142,9 +149,19 @@ export class Workload {
     const steady = this.mode === "steady";
     const cache: Record<string, string | number | boolean>[] = [];
     for (let i = 0; i < n; i++) cache.push(seriesAttributes(i));
-    const attrs = steady ? (i: number) => cache[i]! : seriesAttributes;
+    let cycle = 0;
+    const attrs = steady
+      ? (i: number) => cache[i]!
+      : this.mode === "fresh"
+      ? seriesAttributes
+      : (i: number) => {
+        const a = seriesAttributes(i);
+        a["http.route"] = `${a["http.route"]}/${cycle}/${i}`;
+        return a;
+      };
     const random = prng(42);
     this.#record = () => {
+      cycle++;
       let s = 0;
       for (let i = 0; i < sumSeries; i++, s++) {
         if (i % 2 === 0) requests.add(1 + Math.floor(random() * 20), attrs(s));

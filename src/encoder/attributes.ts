@@ -403,6 +403,8 @@ export class CachedSet {
   bytes: Uint8Array = new Uint8Array(0);
   /** Number of valid bytes. */
   length = 0;
+  /** `bytes[0, length)` as a view, made on the first hit of a long set (for `set()`). */
+  view: Uint8Array | undefined = undefined;
 
   /** Whether `set` has exactly the remembered pairs, under `setTag`. */
   matches(set: Readonly<Record<string, unknown>>, setTag: number): boolean {
@@ -434,11 +436,18 @@ export function writeCachedAttributes(
   const set = attributes as Readonly<Record<string, unknown>>;
   const setTag = tag(field, LEN);
   if (slot.matches(set, setTag)) {
-    const n = slot.length, bytes = slot.bytes;
+    const n = slot.length;
     w.ensure(n);
     const b = w.buf;
     let p = w.pos;
-    for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+    if (n <= 64) {
+      // A few bytes: a loop beats a call into TypedArray#set in both engines.
+      const bytes = slot.bytes;
+      for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+    } else {
+      b.set(slot.view ??= slot.bytes.subarray(0, n), p);
+      p += n;
+    }
     w.pos = p;
     return true;
   }
@@ -475,8 +484,10 @@ export function writeCachedAttributes(
   keys.length = count;
   values.length = count;
   if (slot.bytes.length < length) slot.bytes = new Uint8Array(Math.max(64, length * 2));
-  slot.bytes.set(w.buf.subarray(start, w.pos));
+  const bytes = slot.bytes, b = w.buf;
+  for (let i = 0; i < length; i++) bytes[i] = b[start + i]!;
   slot.length = length;
+  slot.view = undefined;
   slot.count = count;
   slot.tag = setTag;
   return false;

@@ -15,7 +15,7 @@ import type { DataPoint, ExponentialHistogram, Histogram } from "@opentelemetry/
 import { type AttributeDropCounts, emptyDropCounts } from "./attributes.ts";
 import { Frame, type MetricEnvelope, PointKind } from "./envelope.ts";
 import * as F from "./fields.ts";
-import { hrTimeHalves, ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.ts";
+import { hrTimeHalves, ProtoWriter, putVarint, tag, TWO_32, varintSize, WireType } from "./wire.ts";
 
 type HrTime = [number, number];
 type AnyPoint = DataPoint<unknown>;
@@ -29,6 +29,23 @@ const DATA_POINTS_TAG = tag(F.Data.dataPoints, LEN);
 // The tags of the two times: the same numbers in every point message.
 const START_TIME_TAG = tag(F.NumberPoint.startTime, I64);
 const TIME_TAG = tag(F.NumberPoint.time, I64);
+// Every tag the point bodies write, computed once (see fields.ts for the field tables).
+const EXPONENTIAL_POINT_COUNT_TAG = tag(F.ExponentialPoint.count, I64);
+const EXPONENTIAL_POINT_MAX_TAG = tag(F.ExponentialPoint.max, I64);
+const EXPONENTIAL_POINT_MIN_TAG = tag(F.ExponentialPoint.min, I64);
+const EXPONENTIAL_POINT_SCALE_TAG = tag(F.ExponentialPoint.scale, VARINT);
+const EXPONENTIAL_POINT_SUM_TAG = tag(F.ExponentialPoint.sum, I64);
+const EXPONENTIAL_POINT_ZERO_COUNT_TAG = tag(F.ExponentialPoint.zeroCount, I64);
+const EXPONENTIAL_POINT_ZERO_THRESHOLD_TAG = tag(F.ExponentialPoint.zeroThreshold, I64);
+const HISTOGRAM_POINT_BUCKET_COUNTS_TAG = tag(F.HistogramPoint.bucketCounts, LEN);
+const HISTOGRAM_POINT_COUNT_TAG = tag(F.HistogramPoint.count, I64);
+const HISTOGRAM_POINT_EXPLICIT_BOUNDS_TAG = tag(F.HistogramPoint.explicitBounds, LEN);
+const HISTOGRAM_POINT_MAX_TAG = tag(F.HistogramPoint.max, I64);
+const HISTOGRAM_POINT_MIN_TAG = tag(F.HistogramPoint.min, I64);
+const HISTOGRAM_POINT_SUM_TAG = tag(F.HistogramPoint.sum, I64);
+const NUMBER_POINT_AS_DOUBLE_TAG = tag(F.NumberPoint.asDouble, I64);
+const NUMBER_POINT_AS_INT_TAG = tag(F.NumberPoint.asInt, I64);
+
 /** Bytes in front of a point body for its `data_points` tag and length, at most. */
 const POINT_HEADER = 6;
 
@@ -208,11 +225,11 @@ export class PointEncoder {
     this.#times(w, point);
     const value = point.value as number;
     if (env.integer && value >= MIN_INT64 && value < MAX_INT64) {
-      w.buf[w.pos++] = tag(F.NumberPoint.asInt, I64);
+      w.buf[w.pos++] = NUMBER_POINT_AS_INT_TAG;
       w.sfixed64(value);
     } else {
       if (env.integer) this.conversions.intAsDouble++;
-      w.buf[w.pos++] = tag(F.NumberPoint.asDouble, I64);
+      w.buf[w.pos++] = NUMBER_POINT_AS_DOUBLE_TAG;
       w.double(value);
     }
     env.attributes.write(w, point.attributes, F.NumberPoint.attributes, this.drops, index);
@@ -231,30 +248,48 @@ export class PointEncoder {
     const bounds = h.buckets.boundaries;
     w.ensure(48 + 8 * (counts.length + bounds.length));
     this.#times(w, point);
-    w.buf[w.pos++] = tag(F.HistogramPoint.count, I64);
+    w.buf[w.pos++] = HISTOGRAM_POINT_COUNT_TAG;
     w.sfixed64(h.count);
     if (h.sum !== undefined) {
-      w.buf[w.pos++] = tag(F.HistogramPoint.sum, I64);
+      w.buf[w.pos++] = HISTOGRAM_POINT_SUM_TAG;
       w.double(h.sum);
     }
+    // Room for both packed fields was ensured above: their bytes go straight in.
     if (counts.length > 0) {
-      w.buf[w.pos++] = tag(F.HistogramPoint.bucketCounts, LEN);
+      w.buf[w.pos++] = HISTOGRAM_POINT_BUCKET_COUNTS_TAG;
       w.uint32(counts.length * 8);
-      for (let i = 0; i < counts.length; i++) w.sfixed64(counts[i]!);
+      const dv = w.dv;
+      let p = w.pos;
+      for (let i = 0; i < counts.length; i++) {
+        const c = counts[i]!;
+        if (c >= 0 && c < TWO_32) {
+          dv.setUint32(p, c, true);
+          dv.setUint32(p + 4, 0, true);
+          p += 8;
+        } else {
+          w.pos = p;
+          w.sfixed64(c);
+          p = w.pos;
+        }
+      }
+      w.pos = p;
     }
     if (bounds.length > 0) {
-      w.buf[w.pos++] = tag(F.HistogramPoint.explicitBounds, LEN);
+      w.buf[w.pos++] = HISTOGRAM_POINT_EXPLICIT_BOUNDS_TAG;
       w.uint32(bounds.length * 8);
-      for (let i = 0; i < bounds.length; i++) w.double(bounds[i]!);
+      const dv = w.dv;
+      let p = w.pos;
+      for (let i = 0; i < bounds.length; i++, p += 8) dv.setFloat64(p, bounds[i]!, true);
+      w.pos = p;
     }
     env.attributes.write(w, point.attributes, F.HistogramPoint.attributes, this.drops, index);
     this.#flags(w, point, F.HistogramPoint.flags);
     if (h.min !== undefined) {
-      w.tag(F.HistogramPoint.min, I64);
+      w.uint32(HISTOGRAM_POINT_MIN_TAG);
       w.double(h.min);
     }
     if (h.max !== undefined) {
-      w.tag(F.HistogramPoint.max, I64);
+      w.uint32(HISTOGRAM_POINT_MAX_TAG);
       w.double(h.max);
     }
   }
@@ -270,32 +305,32 @@ export class PointEncoder {
     env.attributes.write(w, point.attributes, F.ExponentialPoint.attributes, this.drops, index);
     w.ensure(54);
     this.#times(w, point);
-    w.buf[w.pos++] = tag(F.ExponentialPoint.count, I64);
+    w.buf[w.pos++] = EXPONENTIAL_POINT_COUNT_TAG;
     w.sfixed64(h.count);
     if (h.sum !== undefined) {
-      w.buf[w.pos++] = tag(F.ExponentialPoint.sum, I64);
+      w.buf[w.pos++] = EXPONENTIAL_POINT_SUM_TAG;
       w.double(h.sum);
     }
     if (h.scale !== 0) {
-      w.buf[w.pos++] = tag(F.ExponentialPoint.scale, VARINT);
+      w.buf[w.pos++] = EXPONENTIAL_POINT_SCALE_TAG;
       w.sint32(h.scale);
     }
-    w.buf[w.pos++] = tag(F.ExponentialPoint.zeroCount, I64);
+    w.buf[w.pos++] = EXPONENTIAL_POINT_ZERO_COUNT_TAG;
     w.sfixed64(h.zeroCount);
     buckets(w, F.ExponentialPoint.positive, h.positive.offset, h.positive.bucketCounts);
     buckets(w, F.ExponentialPoint.negative, h.negative.offset, h.negative.bucketCounts);
     this.#flags(w, point, F.ExponentialPoint.flags);
     if (h.min !== undefined) {
-      w.tag(F.ExponentialPoint.min, I64);
+      w.uint32(EXPONENTIAL_POINT_MIN_TAG);
       w.double(h.min);
     }
     if (h.max !== undefined) {
-      w.tag(F.ExponentialPoint.max, I64);
+      w.uint32(EXPONENTIAL_POINT_MAX_TAG);
       w.double(h.max);
     }
     const threshold = (h as { zeroThreshold?: number }).zeroThreshold;
     if (threshold) {
-      w.tag(F.ExponentialPoint.zeroThreshold, I64);
+      w.uint32(EXPONENTIAL_POINT_ZERO_THRESHOLD_TAG);
       w.double(threshold);
     }
   }
