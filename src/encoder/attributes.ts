@@ -392,9 +392,9 @@ function rememberable(value: unknown): boolean {
  */
 export class CachedSet {
   /** The tag the bytes were written under; -1 while nothing valid is remembered. */
-  tag = -1;
+  tag: number = -1;
   /** Number of pairs. */
-  count = 0;
+  count: number = 0;
   /** The keys, in `for…in` order. */
   readonly keys: string[] = [];
   /** The values, each rememberable. */
@@ -402,7 +402,7 @@ export class CachedSet {
   /** The bytes, in `bytes[0, length)`. */
   bytes: Uint8Array = new Uint8Array(0);
   /** Number of valid bytes. */
-  length = 0;
+  length: number = 0;
   /** `bytes[0, length)` as a view, made on the first hit of a long set (for `set()`). */
   view: Uint8Array | undefined = undefined;
 
@@ -511,7 +511,7 @@ export function writeCachedAttributes(
 export class AttributeSetCache {
   readonly #slots: CachedSet[] = [];
   /** Sets written from a slot (validated) and sets encoded afresh, since creation. */
-  readonly counts = { hits: 0, misses: 0 };
+  readonly counts: { hits: number; misses: number } = { hits: 0, misses: 0 };
 
   /** Number of positions with a slot (each at most one set). */
   get entries(): number {

@@ -268,7 +268,8 @@ function protoTemporality(t: number): number {
   return t === 0 ? 1 : t === 1 ? 2 : 0;
 }
 
-type Resource = ResourceMetrics["resource"];
+/** The SDK's resource, as `ResourceMetrics` carries it. */
+export type Resource = ResourceMetrics["resource"];
 
 /**
  * Builds envelopes and keeps them while they are valid (see the module notes).

@@ -18,7 +18,8 @@ import * as F from "./fields.ts";
 import { hrTimeHalves, ProtoWriter, putVarint, tag, TWO_32, varintSize, WireType } from "./wire.ts";
 
 type HrTime = [number, number];
-type AnyPoint = DataPoint<unknown>;
+/** A data point of any type, as the SDK hands it. */
+export type AnyPoint = DataPoint<unknown>;
 
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
@@ -113,6 +114,8 @@ export class PointEncoder {
   #prefixAt = -1;
 
   /**
+   * Creates an encoder writing into `staging`.
+   *
    * @param staging where events are written (native memory for real sinks)
    * @param headroom bytes the sink needs in front of the payload (its event header)
    */
