@@ -37,10 +37,16 @@ function drain(fd: number, expected: number): Uint8Array {
   return out;
 }
 
-test("the definition is token for token the Rust crate's", () => {
+test("the definition: the Rust crate's fields, a space after each ';' (kernels before 6.10)", () => {
   assert.equal(
     OTLP_METRICS_DEFINITION,
-    "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;",
+    "otlp_metrics u32 protocol; char[8] version; __rel_loc u8[] buffer",
+  );
+  // The kernel parses fields by splitting on ';': the same fields as Rust's and .NET's strings.
+  const fields = (d: string) => d.split(";").map((f) => f.trim()).filter((f) => f !== "");
+  assert.deepEqual(
+    fields(OTLP_METRICS_DEFINITION),
+    fields("otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;"),
   );
 });
 

@@ -5,9 +5,24 @@
  * @module
  */
 
-/** The event definition, token for token the one the Rust crate registers. */
+/**
+ * The event definition we register: the Rust crate's and the .NET exporter's three fields
+ * (`u32 protocol;char[8] version;__rel_loc u8[] buffer;` and the same without the last `;`),
+ * written with a space after each `;`.
+ *
+ * Why the spaces: the kernel compares a registration of an existing name field by field, and
+ * before Linux 6.10 ("tracing/user_events: Fix non-spaced field matching") it split the *new*
+ * registration on whitespace only, so an unspaced definition never matches the event it names:
+ * only its first registrant succeeds, every later one (another exporter, worker or restarted
+ * process while the event lives) gets EADDRINUSE. The spaced form splits into the same three
+ * fields on every kernel from 6.4 on, so it joins the event whoever created it (us, the Rust
+ * crate, the .NET exporter); the event it creates has the same fields, offsets and format.
+ * (On those kernels the Rust and .NET strings still fail whenever they come second: theirs to
+ * fix.) No trailing `;`: with or without it the result is the same on 6.12 and on 6.12 with the
+ * pre-6.10 matching restored (tests/kernel/registration_kernel_test.ts).
+ */
 export const OTLP_METRICS_DEFINITION =
-  "otlp_metrics u32 protocol;char[8] version;__rel_loc u8[] buffer;";
+  "otlp_metrics u32 protocol; char[8] version; __rel_loc u8[] buffer";
 /** `protocol` field value: OTLP protobuf. */
 export const PROTOCOL_OTLP_PROTOBUF = 0;
 /** `version` field: eight ASCII bytes, no NUL. */

@@ -274,10 +274,16 @@ export function registerOtlpMetrics(
   const code = sys.errno();
   if (code === EADDRINUSE) {
     throw new EventDefinitionConflictError(
-      `An event "otlp_metrics" with another definition is already registered ` +
-        `(${errnoName(code)}); see ${tracefs}/user_events_status. Expected: ` +
-        `"${OTLP_METRICS_DEFINITION}". Stop the process that registered the old definition, or ` +
-        `remove a persistent one with the DIAG_IOCSDEL ioctl once nothing uses it.`,
+      `Registering "${OTLP_METRICS_DEFINITION}" failed with ${errnoName(code)}: an event ` +
+        `"otlp_metrics" with other fields exists (listed in ${tracefs}/user_events_status; its ` +
+        `fields are in ${tracefs}/dynamic_events), e.g. the pre-0.2 Rust crate's ` +
+        `"otlp_metrics __rel_loc u8[] buffer" or opentelemetry-cpp-contrib's bare "otlp_metrics". ` +
+        `Fix: stop the processes that registered it, or remove a persistent one with the ` +
+        `DIAG_IOCSDEL ioctl once nothing uses it. (The same fields without a space after each ` +
+        `';', as the Rust and .NET exporters write them, collide only on kernels before 6.10, ` +
+        `and only for the second registrant: the kernel split a new definition on spaces alone. ` +
+        `This definition is spaced, so it matches an existing event of the same fields on every ` +
+        `kernel from 6.4 on.)`,
       { code },
     );
   }
