@@ -5,9 +5,9 @@
  */
 
 /** {@linkcode NativeSink.write} result: the event was handed to the facility. */
-export const WRITE_OK: 0 = 0;
+export const WRITE_OK: number = 0;
 /** {@linkcode NativeSink.write} result: nobody listens (any more); the point is skipped, not lost. */
-export const WRITE_NOT_LISTENING: -1 = -1;
+export const WRITE_NOT_LISTENING: number = -1;
 
 /**
  * A destination for per-point OTLP events: Linux user_events, Windows ETW, or memory.
