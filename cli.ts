@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+/// <reference types="node" />
 /**
  * The `otel-native-metrics` command line (package `bin`):
  * `deno run -A cli.ts <command>` or `bun cli.ts <command>`.

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * The capture loop `listen` and `forward` share: make sure the event exists (creating it
  * through `dynamic_events` when absent), read it through a private tracefs instance, hand each
@@ -6,10 +7,10 @@
  *
  * @module
  */
-import process from "node:process";
 import { TracefsListener } from "../listener/listener.ts";
 import { createEvent, deleteEvent, dynamicEventLine, eventExists, findTracefs } from "./tracefs.ts";
 import { warn } from "./common.ts";
+import { onStopSignal } from "./signals.ts";
 
 /** Options of {@linkcode capture}. */
 export interface CaptureOptions {
@@ -85,12 +86,13 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
     );
   }
   let stopReason: string | undefined;
-  const onSignal = (signal: string) => () => {
+  const offSignal = onStopSignal((signal) => {
     stopReason ??= signal;
-  };
-  const onInt = onSignal("SIGINT"), onTerm = onSignal("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  });
+  warn(
+    `${command}: listening to user_events:${event} (id ${listener.eventId}) on ` +
+      `${listener.cpus} CPUs through ${listener.directory}`,
+  );
   const deadline = options.durationS === undefined
     ? Infinity
     : Date.now() + options.durationS * 1000;
@@ -139,8 +141,7 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
       reason: stopReason ?? "done",
     };
   } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    offSignal();
     listener.close();
     if (created) {
       const why = deleteEvent(tracefs, event);

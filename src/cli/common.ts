@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * What the commands share: exit statuses, stderr, decoding a payload into filtered points.
  *

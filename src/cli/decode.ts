@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * `otel-native-metrics decode`: payloads from files or stdin, printed as `listen` prints them.
  *

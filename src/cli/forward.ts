@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * `otel-native-metrics forward`: the live events (or a file's) sent to an OTLP/HTTP receiver.
  *
@@ -16,6 +17,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { capture } from "./capture.ts";
+import { onStopSignal } from "./signals.ts";
 import { EXIT, stdout, warn } from "./common.ts";
 import { INPUT_FORMATS, type InputFormat, readPayloads } from "./inputs.ts";
 
@@ -126,18 +128,15 @@ export async function forwardCommand(argv: string[]): Promise<number> {
         },
       });
     }
-    // The final flush may itself be cut short by a second signal: then stop at once.
-    const stopNow = () => {
+    // A second signal during the final flush: report and exit at once.
+    const offSignal = onStopSignal(() => {
       warn(`${statsLine(forwarder.stats)} (second signal during the final flush: exiting)`);
       process.exit(EXIT.dropped);
-    };
-    process.once("SIGINT", stopNow);
-    process.once("SIGTERM", stopNow);
+    });
     await forwarder.shutdown({
       timeoutMs: (numberOption(args, "shutdown-timeout", { min: 0 }) ?? 10) * 1000,
     });
-    process.off("SIGINT", stopNow);
-    process.off("SIGTERM", stopNow);
+    offSignal();
   } finally {
     clearInterval(timer);
   }

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * What `listen` and `decode` print: one JSON object per data point per line, or an aligned
  * table (`--pretty`), after the `--metric` / `--attr` filters.

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * `otel-native-metrics status`: a doctor. What this machine offers the exporter and the
  * listener, what the current user may do, and for each problem the exact fix.

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * tracefs chores of `listen` and `status`: finding tracefs, creating `user_events:<name>`
  * through `dynamic_events` and deleting it again (`DIAG_IOCSDEL`).

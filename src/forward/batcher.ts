@@ -149,7 +149,7 @@ export class MetricsBatcher {
   }
 
   /** Queues every point of `request`; returns how many. `size`: its encoded size. */
-  add(request: ExportMetricsServiceRequest, size = 0, now = Date.now()): number {
+  add(request: ExportMetricsServiceRequest, size: number = 0, now: number = Date.now()): number {
     let total = 0;
     for (const rm of request.resourceMetrics) {
       for (const sm of rm.scopeMetrics) for (const m of sm.metrics) total += pointsOf(m).length;

@@ -6,7 +6,6 @@
  * @module
  */
 import { fromBinary } from "@bufbuild/protobuf";
-import { gzipSync } from "node:zlib";
 import { ExportMetricsServiceResponseSchema } from "../../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { decodeMetricsPayload, type ExportMetricsServiceRequest } from "../decode.ts";
 import { type Batch, MetricsBatcher } from "./batcher.ts";
@@ -89,8 +88,17 @@ type Attempt =
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
+/** gzip with the web-standard CompressionStream (Bun, Deno, browsers; no node:zlib). */
+async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 /** `Retry-After`: seconds or an HTTP date; ms from now, or undefined. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value.trim() === "") return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);
@@ -276,7 +284,7 @@ export class OtlpForwarder {
   async #send(batch: Batch): Promise<void> {
     this.#stats.inFlight = batch.points;
     let body: Uint8Array = MetricsBatcher.encode(batch);
-    if (this.#options.gzip) body = gzipSync(body);
+    if (this.#options.gzip) body = await gzip(body);
     try {
       for (let attempt = 1;; attempt++) {
         const result = await this.#attempt(body);
