@@ -213,7 +213,10 @@ export class NativeMetricsExporter implements PushMetricExporter {
     try {
       this.#adopt(this.#factory());
     } catch (error) {
-      if (onUnavailable === "throw" || error instanceof TypeError) throw error;
+      // Invalid options (RangeError, TypeError) are programming errors: they fail fast.
+      if (onUnavailable === "throw" || error instanceof TypeError || error instanceof RangeError) {
+        throw error;
+      }
       this.#becomeUnavailable(error);
     }
   }

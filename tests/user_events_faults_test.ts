@@ -4,7 +4,11 @@
 import assert from "node:assert/strict";
 import { cString, Errno, errno, ffi, libc, NativeBlock, O_CLOEXEC, O_WRONLY } from "../ffi/mod.ts";
 import { NativeMetricsExporter, UserEventsSink } from "../mod.ts";
-import { DIAG_IOCSREG, DIAG_IOCSUNREG } from "../src/sinks/user_events/abi.ts";
+import {
+  DIAG_IOCSREG,
+  DIAG_IOCSUNREG,
+  OTLP_METRICS_DEFINITION,
+} from "../src/sinks/user_events/abi.ts";
 import type { UserEventsSyscalls } from "../src/sinks/user_events/syscalls.ts";
 import { test } from "./harness.ts";
 import { collectWorkload } from "./workload.ts";
@@ -31,6 +35,8 @@ class FakeUserEvents implements UserEventsSyscalls {
   openResult = new Script();
   written = 0;
   registered = 0;
+  /** The definitions DIAG_IOCSREG received, as the kernel reads them (name_args, NUL-terminated). */
+  definitions: string[] = [];
   fds = new Set<number>();
   #errno = 0;
   #faked = false;
@@ -57,6 +63,8 @@ class FakeUserEvents implements UserEventsSyscalls {
       if (code !== 0) return this.#fail(code);
       const reg = new DataView(ffi().view(arg, 28));
       const enableAddress = reg.getBigUint64(8, true);
+      const text = new Uint8Array(ffi().view(reg.getBigUint64(16, true), 512));
+      this.definitions.push(new TextDecoder().decode(text.subarray(0, text.indexOf(0))));
       reg.setUint32(24, 3, true); // write_index
       new Uint32Array(ffi().view(enableAddress, 4))[0] = 1; // a listener is attached
       this.registered++;
@@ -236,4 +244,39 @@ test("faults: open(user_events_data) is close-on-exec and write-only", () => {
   };
   newSink(fake).shutdown();
   assert.equal(flags, O_WRONLY | O_CLOEXEC);
+});
+
+test("eventName: the same fields registered under another tracepoint name", () => {
+  const fake = new FakeUserEvents();
+  const plain = newSink(fake);
+  assert.equal(plain.eventName, "otlp_metrics");
+  const named = new UserEventsSink({
+    syscalls: fake,
+    tracefs: "/fake/tracing",
+    eventName: "checkout_metrics",
+  });
+  assert.equal(named.eventName, "checkout_metrics");
+  assert.deepEqual(fake.definitions, [
+    "otlp_metrics u32 protocol; char[8] version; __rel_loc u8[] buffer",
+    "checkout_metrics u32 protocol; char[8] version; __rel_loc u8[] buffer",
+  ]);
+  assert.equal(fake.definitions[0], OTLP_METRICS_DEFINITION);
+  plain.shutdown();
+  named.shutdown();
+});
+
+test("eventName: names the kernel or tracefs would mangle are refused at construction", () => {
+  for (const eventName of ["", "has space", "with:flag", "1digit", "slash/name", "x".repeat(600)]) {
+    assert.throws(
+      () =>
+        new UserEventsSink({ syscalls: new FakeUserEvents(), tracefs: "/fake/tracing", eventName }),
+      RangeError,
+      eventName,
+    );
+    assert.throws(
+      () => new NativeMetricsExporter({ sink: "user_events", userEvents: { eventName } }),
+      RangeError,
+      "a programming error: not an unavailable facility",
+    );
+  }
 });

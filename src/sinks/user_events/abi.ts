@@ -21,8 +21,45 @@
  * fix.) No trailing `;`: with or without it the result is the same on 6.12 and on 6.12 with the
  * pre-6.10 matching restored (tests/kernel/registration_kernel_test.ts).
  */
-export const OTLP_METRICS_DEFINITION =
+export const OTLP_METRICS_DEFINITION: string =
   "otlp_metrics u32 protocol; char[8] version; __rel_loc u8[] buffer";
+/** The event name every exporter and listener uses unless told otherwise. */
+export const OTLP_METRICS_EVENT_NAME = "otlp_metrics";
+/** The definition's fields, after the name (see {@linkcode OTLP_METRICS_DEFINITION}). */
+export const OTLP_METRICS_FIELDS: string = OTLP_METRICS_DEFINITION.slice(
+  OTLP_METRICS_EVENT_NAME.length + 1,
+);
+/** Longest definition the kernel takes, NUL included (`MAX_EVENT_DESC`). */
+const MAX_EVENT_DESC = 512;
+
+/**
+ * The definition of an `otlp_metrics`-shaped event named `name`: the same fields under another
+ * tracepoint name. Names are C identifiers (the kernel splits a definition at the first space
+ * and treats `:` as flags; tracefs makes a directory of the name).
+ *
+ * @throws {RangeError} for a name that is not an identifier, or too long
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eventDefinition } from "./abi.ts";
+ * assert.equal(eventDefinition("checkout_metrics"), "checkout_metrics u32 protocol; char[8] version; __rel_loc u8[] buffer");
+ * ```
+ */
+export function eventDefinition(name: string = OTLP_METRICS_EVENT_NAME): string {
+  if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new RangeError(
+      `eventName must be a C identifier (letters, digits, "_", not starting with a digit), ` +
+        `got ${JSON.stringify(name)}`,
+    );
+  }
+  const definition = `${name} ${OTLP_METRICS_FIELDS}`;
+  if (definition.length + 1 > MAX_EVENT_DESC) {
+    throw new RangeError(
+      `eventName is too long: the definition must stay within ${MAX_EVENT_DESC - 1} bytes`,
+    );
+  }
+  return definition;
+}
 /** `protocol` field value: OTLP protobuf. */
 export const PROTOCOL_OTLP_PROTOBUF = 0;
 /** `version` field: eight ASCII bytes, no NUL. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { cString, Errno, NativeBlock } from "../../../ffi/mod.ts";
+import { cString, Errno, NativeBlock, SplitAddress } from "../../../ffi/mod.ts";
 import {
   errnoName,
   EventDefinitionConflictError,
@@ -15,8 +15,10 @@ import {
   DIAG_IOCSREG,
   DIAG_IOCSUNREG,
   EVENT_HEADER_SIZE,
+  eventDefinition,
   FTRACE_PAYLOAD_LIMIT,
   OTLP_METRICS_DEFINITION,
+  OTLP_METRICS_EVENT_NAME,
   PERF_PAYLOAD_LIMIT,
   USER_REG_SIZE,
   USER_UNREG_SIZE,
@@ -36,6 +38,11 @@ export interface UserEventsSinkOptions {
   /** The tracefs directory (default: `/sys/kernel/tracing`, then `/proc/mounts`). */
   tracefs?: string;
   /**
+   * The tracepoint's name (default `otlp_metrics`, what the Geneva agent and the other
+   * exporters use): same fields, another name, for listeners that tell services apart by event.
+   */
+  eventName?: string;
+  /**
    * The native calls to make (default: libc). For tests that inject faults at the FFI
    * boundary; the arena is always real native memory.
    */
@@ -53,7 +60,6 @@ const STAGING_OFFSET = 640;
 const { EBADF, EINTR, EADDRINUSE, EACCES, EPERM } = Errno;
 /** Attempts of a write interrupted by a signal before it wrote anything. */
 const EINTR_ATTEMPTS = 3;
-const TWO_32 = 4294967296;
 
 /**
  * Writes events into an open user_events file with the layout the Rust and .NET exporters use:
@@ -70,9 +76,8 @@ export class UserEventsWriter {
   readonly #view: DataView;
   readonly #iov: Uint32Array;
   readonly #iovAddress: bigint;
-  /** Address of `staging[0]` as 32-bit halves, so a write needs no 64-bit arithmetic. */
-  readonly #stagingLo: number;
-  readonly #stagingHi: number;
+  /** Address of `staging[0]`, stored into the iovec without 64-bit arithmetic per write. */
+  readonly #stagingAddress: SplitAddress;
   readonly #sys: UserEventsSyscalls;
   /** The file descriptor written to; -1 once closed. */
   fd: number;
@@ -95,9 +100,7 @@ export class UserEventsWriter {
     this.#view = new DataView(buffer, STAGING_OFFSET, stagingSize);
     this.#iov = new Uint32Array(buffer, IOV_OFFSET, 4);
     this.#iovAddress = this.arena.at(IOV_OFFSET);
-    const stagingAddress = this.arena.at(STAGING_OFFSET);
-    this.#stagingLo = Number(stagingAddress & 0xffffffffn);
-    this.#stagingHi = Number(stagingAddress >> 32n);
+    this.#stagingAddress = new SplitAddress(this.arena.at(STAGING_OFFSET));
     this.#sys = sys;
     this.fd = fd;
     this.writeIndex = writeIndex;
@@ -110,17 +113,9 @@ export class UserEventsWriter {
   writeEvent(start: number, end: number): number {
     const length = end - start;
     writeEventHeader(this.#view, start, length, this.writeIndex);
-    // The iovec's base: staging address + offset, carried by hand (no float remainder).
-    let lo = this.#stagingLo + start - EVENT_HEADER_SIZE;
-    let hi = this.#stagingHi;
-    if (lo >= TWO_32) {
-      lo -= TWO_32;
-      hi++;
-    }
     const iov = this.#iov;
-    iov[0] = lo;
-    iov[1] = hi;
-    iov[2] = length + EVENT_HEADER_SIZE;
+    this.#stagingAddress.store(iov, 0, start - EVENT_HEADER_SIZE); // iov_base
+    iov[2] = length + EVENT_HEADER_SIZE; // iov_len (events are < 64 KiB: the high half stays 0)
     for (let attempt = 1;; attempt++) {
       if (this.#sys.writev(this.fd, this.#iovAddress, 1) >= 0) return 0;
       const code = this.#sys.errno();
@@ -148,6 +143,8 @@ export class UserEventsSink implements NativeSink {
   readonly staging: Uint8Array;
   /** The tracefs directory in use. */
   readonly tracefs: string;
+  /** The tracepoint's name (`otlp_metrics` unless `eventName` said otherwise). */
+  readonly eventName: string;
   /**
    * Whether {@linkcode shutdown} had to leave the native memory allocated because unregistering
    * failed (the kernel may still write the enable word there): a deliberate, bounded leak.
@@ -173,13 +170,21 @@ export class UserEventsSink implements NativeSink {
       );
     }
     this.maxPayloadSize = limit;
+    const definition = eventDefinition(options.eventName);
+    this.eventName = options.eventName ?? OTLP_METRICS_EVENT_NAME;
     const sys = this.#sys = options.syscalls ?? libcSyscalls();
     const opened = openUserEventsData(options.tracefs, sys);
     this.tracefs = opened.tracefs;
     let writer: UserEventsWriter | undefined;
     try {
       writer = new UserEventsWriter(opened.fd, -1, limit, sys);
-      writer.writeIndex = registerOtlpMetrics(opened.fd, writer.arena, this.tracefs, sys);
+      writer.writeIndex = registerOtlpMetrics(
+        opened.fd,
+        writer.arena,
+        this.tracefs,
+        sys,
+        definition,
+      );
     } catch (error) {
       sys.close(opened.fd);
       writer?.arena.free(); // never registered, so the kernel holds no pointer into it
@@ -259,8 +264,10 @@ export function registerOtlpMetrics(
   arena: NativeBlock,
   tracefs: string,
   sys: UserEventsSyscalls = libcSyscalls(),
+  definition: string = OTLP_METRICS_DEFINITION,
 ): number {
-  const name = cString(OTLP_METRICS_DEFINITION);
+  const event = definition.slice(0, definition.indexOf(" "));
+  const name = cString(definition);
   arena.bytes.set(name, NAME_OFFSET);
   const v = arena.view;
   v.setUint32(REG_OFFSET, USER_REG_SIZE, true); // size
@@ -274,8 +281,8 @@ export function registerOtlpMetrics(
   const code = sys.errno();
   if (code === EADDRINUSE) {
     throw new EventDefinitionConflictError(
-      `Registering "${OTLP_METRICS_DEFINITION}" failed with ${errnoName(code)}: an event ` +
-        `"otlp_metrics" with other fields exists (listed in ${tracefs}/user_events_status; its ` +
+      `Registering "${definition}" failed with ${errnoName(code)}: an event ` +
+        `"${event}" with other fields exists (listed in ${tracefs}/user_events_status; its ` +
         `fields are in ${tracefs}/dynamic_events), e.g. the pre-0.2 Rust crate's ` +
         `"otlp_metrics __rel_loc u8[] buffer" or opentelemetry-cpp-contrib's bare "otlp_metrics". ` +
         `Fix: stop the processes that registered it, or remove a persistent one with the ` +
@@ -289,13 +296,13 @@ export function registerOtlpMetrics(
   }
   if (code === EACCES || code === EPERM) {
     throw new UserEventsPermissionError(
-      `Registering otlp_metrics was refused (${errnoName(code)}): the process needs root or ` +
+      `Registering ${event} was refused (${errnoName(code)}): the process needs root or ` +
         `write access to ${tracefs}/user_events_data.`,
       { code },
     );
   }
   throw new RegistrationError(
-    `Registering otlp_metrics failed: ioctl(DIAG_IOCSREG) gave ${errnoName(code)}.`,
+    `Registering ${event} failed: ioctl(DIAG_IOCSREG) gave ${errnoName(code)}.`,
     { code },
   );
 }
