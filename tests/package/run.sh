@@ -356,7 +356,15 @@ check "bun add ./$(basename "$tarball"), then the README example under Bun" tarb
 
 echo
 echo "=== JSR: publish --dry-run and doc --lint (the TypeScript source)"
-check "deno publish --dry-run" bash -c "cd '$repo' && '$deno' publish --dry-run --allow-dirty 2>&1 | tail -3 | grep -v '^\s*file://'; exit \${PIPESTATUS[0]}"
+publish_dry_run() {
+  # Everything but the file listing (the files it would publish).
+  cd "$repo" && NO_COLOR=1 "$deno" publish --dry-run --allow-dirty >"$work/publish.log" 2>&1
+  local rc=$?
+  grep -vE '^\s*file://' "$work/publish.log" | grep -v '^\s*$'
+  echo "$(grep -cE '^\s*file://' "$work/publish.log") files would be published"
+  return $rc
+}
+check "deno publish --dry-run" publish_dry_run
 entry_points=$(node -p 'Object.values(require(process.argv[1]).exports).join(" ")' "$repo/deno.json")
 # shellcheck disable=SC2086
 check "deno doc --lint $entry_points" node "$here/doc_lint.mjs" "$deno" "$repo" $entry_points
