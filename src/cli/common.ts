@@ -6,7 +6,15 @@
  */
 import process from "node:process";
 import { decodeMetricsPayload, type FlatPoint, flattenRequest } from "../decode.ts";
-import { listOption, type OptionSpec, pairsOption, type ParsedArgs } from "./args.ts";
+import {
+  listOption,
+  type OptionSpec,
+  pairsOption,
+  type ParsedArgs,
+  stringOption,
+  UsageError,
+} from "./args.ts";
+import { eventDefinition } from "../sinks/user_events/abi.ts";
 import { LineWriter, pointFilter, PointPrinter } from "./output.ts";
 
 /**
@@ -76,4 +84,15 @@ export class PointSink {
 /** Program arguments after the script, in Deno and Bun alike. */
 export function programArgs(): string[] {
   return process.argv.slice(2);
+}
+
+/** `--event NAME` (default `otlp_metrics`), validated as the exporter validates `eventName`. */
+export function eventOption(args: ParsedArgs): string {
+  const name = stringOption(args, "event") ?? "otlp_metrics";
+  try {
+    eventDefinition(name);
+  } catch (error) {
+    throw new UsageError(`--event: ${(error as Error).message.replace(/^eventName/, "the name")}`);
+  }
+  return name;
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { formatHelp, type OptionSpec, parseArgs, stringOption, UsageError } from "./args.ts";
-import { EXIT, OUTPUT_OPTIONS, PointSink, stdout, warn } from "./common.ts";
+import { eventOption, EXIT, OUTPUT_OPTIONS, PointSink, stdout, warn } from "./common.ts";
 import { INPUT_FORMATS, type InputFormat, readPayloads } from "./inputs.ts";
 
 const OPTIONS: OptionSpec[] = [
@@ -52,7 +52,7 @@ export function decodeCommand(argv: string[]): number {
   if (format !== undefined && !(INPUT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(", ")}, not "${format}"`);
   }
-  const event = stringOption(args, "event");
+  const event = eventOption(args);
   const files = args.positionals.length > 0 ? args.positionals : ["-"];
   const sink = new PointSink(args);
   let status: number = EXIT.ok;

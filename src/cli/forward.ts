@@ -18,7 +18,7 @@ import {
 } from "./args.ts";
 import { capture } from "./capture.ts";
 import { onStopSignal } from "./signals.ts";
-import { EXIT, stdout, warn } from "./common.ts";
+import { eventOption, EXIT, stdout, warn } from "./common.ts";
 import { INPUT_FORMATS, type InputFormat, readPayloads } from "./inputs.ts";
 
 const OPTIONS: OptionSpec[] = [
@@ -108,7 +108,7 @@ export async function forwardCommand(argv: string[]): Promise<number> {
   const timer = statsEvery > 0
     ? setInterval(() => warn(statsLine(forwarder.stats)), statsEvery * 1000)
     : undefined;
-  const event = stringOption(args, "event") ?? "otlp_metrics";
+  const event = eventOption(args);
   try {
     const input = stringOption(args, "input");
     if (input !== undefined) {

@@ -5,7 +5,7 @@
  */
 import { formatHelp, numberOption, type OptionSpec, parseArgs, stringOption } from "./args.ts";
 import { capture } from "./capture.ts";
-import { EXIT, OUTPUT_OPTIONS, PointSink, stdout, warn } from "./common.ts";
+import { eventOption, EXIT, OUTPUT_OPTIONS, PointSink, stdout, warn } from "./common.ts";
 
 const OPTIONS: OptionSpec[] = [
   ...OUTPUT_OPTIONS,
@@ -44,7 +44,7 @@ export async function listenCommand(argv: string[]): Promise<number> {
   const sink = new PointSink(args);
   const summary = await capture({
     command: "listen",
-    event: stringOption(args, "event") ?? "otlp_metrics",
+    event: eventOption(args),
     tracefs: stringOption(args, "tracefs"),
     bufferSizeKb,
     durationS,

@@ -10,7 +10,7 @@ import { release } from "node:os";
 import process from "node:process";
 import { platform, runtime } from "../../ffi/runtime.ts";
 import { formatHelp, type OptionSpec, parseArgs, stringOption } from "./args.ts";
-import { EXIT, stdout } from "./common.ts";
+import { eventOption, EXIT, stdout } from "./common.ts";
 import { dynamicEventLine, findTracefs } from "./tracefs.ts";
 import { toJsonText } from "./output.ts";
 
@@ -298,7 +298,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const checks = await statusChecks(
-    stringOption(args, "event") ?? "otlp_metrics",
+    eventOption(args),
     stringOption(args, "tracefs"),
   );
   const problems = checks.filter((c) => c.level === "problem").length;

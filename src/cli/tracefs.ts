@@ -15,7 +15,7 @@ import {
   O_CLOEXEC,
   O_WRONLY,
 } from "../../ffi/mod.ts";
-import { OTLP_METRICS_DEFINITION } from "../sinks/user_events/abi.ts";
+import { eventDefinition, OTLP_METRICS_FIELDS } from "../sinks/user_events/abi.ts";
 import { DEFAULT_TRACEFS, tracefsFromMounts } from "../sinks/user_events/discovery.ts";
 
 /** `DIAG_IOCSDEL`: delete an event by name (`_IOW('*', 1, char *)`). */
@@ -33,15 +33,18 @@ export function findTracefs(): string | undefined {
   return mounts.find((m) => existsSync(`${m}/trace`));
 }
 
-/** The fields of our registered definition (what follows the name), without a trailing `;`. */
+/** The fields of the definition the exporter registers (what follows the name). */
 export function definitionFields(): string {
-  const def = OTLP_METRICS_DEFINITION;
-  return def.slice(def.indexOf(" ") + 1).replace(/;\s*$/, "");
+  return OTLP_METRICS_FIELDS;
 }
 
-/** The `dynamic_events` line that creates `user_events:<event>` with our fields. */
+/**
+ * The `dynamic_events` line that creates `user_events:<event>` with the exporter's fields.
+ *
+ * @throws {RangeError} an event name that is not a C identifier
+ */
 export function dynamicEventLine(event: string): string {
-  return `u:${event} ${definitionFields()}`;
+  return `u:${eventDefinition(event)}`;
 }
 
 /** Whether `user_events:<event>` exists. */
