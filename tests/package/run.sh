@@ -26,6 +26,7 @@ TYPES_BUN_VERSION=1.4.5
 TYPES_DENO_VERSION=2.7.0
 ESBUILD_VERSION=0.28.2
 NODE26_VERSION=26.10.0
+TS_OLD_VERSION=5.4.5
 # shellcheck source=tests/package/verdaccio.sh
 source "$here/verdaccio.sh"
 
@@ -253,6 +254,14 @@ node_install() {
     write_examples "$n" mjs && node -p 'JSON.stringify(require("./package.json").dependencies)'
 }
 check "npm install @otel-native/metrics @opentelemetry/sdk-metrics @opentelemetry/api" node_install
+old_tsc() {
+  # The .d.ts import each other by ./x.ts paths (tsc keeps them in declarations); TypeScript
+  # releases before the one building them must read them too.
+  cd "$n" && npm install -D "ts-old@npm:typescript@$TS_OLD_VERSION" >/dev/null 2>&1 && write_examples "$n" ts &&
+    printf '%s\n' '{ "compilerOptions": { "target": "es2022", "module": "nodenext", "strict": true, "types": [] }, "files": ["main.ts", "status.ts"] }' >tsconfig.json &&
+    node node_modules/ts-old/bin/tsc --noEmit -p tsconfig.json && echo "tsc $TS_OLD_VERSION --noEmit: clean"
+}
+check "Node project: tsc --noEmit with TypeScript $TS_OLD_VERSION" old_tsc
 check "npm ls: one copy of api, sdk-metrics, core" one_copy "$n" @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/core
 check "Node: the README example (node main.mjs): unavailable, no-ffi" run_example node no-ffi bash -c "cd '$n' && node status.mjs"
 check "Node: SDK round trip into a MemorySink, sdk-metrics $(node -p 'require(process.argv[1]).version' "$n/node_modules/@opentelemetry/sdk-metrics/package.json" 2>/dev/null)" \

@@ -61,8 +61,8 @@ YAML
     >"$work/stdout.log" 2>&1 &
   VERDACCIO_PID=$!
   REGISTRY="http://127.0.0.1:$port/"
-  local i
-  for i in $(seq 1 100); do
+  local _
+  for _ in $(seq 1 100); do
     if node -e 'fetch(process.argv[1]+"-/ping").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$REGISTRY"; then
       echo "verdaccio $VERDACCIO_VERSION listening on $REGISTRY (pid $VERDACCIO_PID; uplink for everything outside @otel-native/*: npm's configured registry)"
       return 0
