@@ -12,7 +12,6 @@ import {
   EventDefinitionConflictError,
   MemorySink,
   NativeMetricsExporter,
-  type NativeSink,
   UserEventsSink,
 } from "../../mod.ts";
 import { decodeMetricsPayload, flattenRequest } from "../../src/decode.ts";
@@ -20,7 +19,9 @@ import { type CapturedEvent, TracefsListener } from "../../src/listener/mod.ts";
 import { ExportMetricsServiceRequestSchema } from "../../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { registerOtlpMetrics, unregisterOtlpMetrics } from "../../src/sinks/user_events/sink.ts";
 import { openUserEventsData } from "../../src/sinks/user_events/discovery.ts";
+import { WRITE_NOT_LISTENING, WRITE_OK } from "../../src/sinks/sink.ts";
 import { runtimeName, testUnless } from "../harness.ts";
+import { deleteEvent, EVENT_DIR, NO_KERNEL, sleep, TRACING, until } from "./helpers/kernel.ts";
 import { hex } from "../hex.ts";
 import {
   collectWorkload,
@@ -31,23 +32,7 @@ import {
   workloadProvider,
 } from "../workload.ts";
 
-const TRACING = "/sys/kernel/tracing";
-const EVENT_DIR = `${TRACING}/events/user_events/otlp_metrics`;
-/** Why this file cannot run here, or undefined inside the user_events VM. */
-const NO_KERNEL = readSmallFile(`${TRACING}/user_events_status`).text === undefined
-  ? "needs a kernel with user_events, as root: runs in the QEMU tier (tests/kernel/run.sh)"
-  : undefined;
 const test = (name: string, fn: () => void | Promise<void>) => testUnless(NO_KERNEL, name, fn);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
-const eventExists = () => readSmallFile(`${EVENT_DIR}/id`).text !== undefined;
 
 /** Raw registration of any definition, for the conflict test. */
 function rawRegister(fd: number, definition: string): { arena: NativeBlock; rc: number } {
@@ -60,23 +45,6 @@ function rawRegister(fd: number, definition: string): { arena: NativeBlock; rc: 
   v.setBigUint64(24, arena.at(80), true);
   const rc = libc().ioctl(fd, 0xc0082a00n, arena.at(8));
   return { arena, rc: rc === 0 ? 0 : errno() };
-}
-
-/** DIAG_IOCSDEL: deletes an unused event now instead of asynchronously. */
-async function deleteEvent(): Promise<void> {
-  const { fd } = openUserEventsData();
-  const name = NativeBlock.allocate(64);
-  name.bytes.set(cString("otlp_metrics"));
-  try {
-    await until("otlp_metrics deleted", () => {
-      if (!eventExists()) return true;
-      libc().ioctl(fd, 0x40082a01n, name.address);
-      return !eventExists();
-    });
-  } finally {
-    libc().close(fd);
-    name.free();
-  }
 }
 
 function capture(listener: TracefsListener): CapturedEvent[] {
@@ -100,11 +68,17 @@ test(`[${runtimeName}] an existing otlp_metrics with another definition: EventDe
   const other = rawRegister(fd, "otlp_metrics u32 something_else");
   assert.equal(other.rc, 0);
   try {
+    // Where the message points for the existing fields
+    assert.match(
+      readSmallFile(`${TRACING}/dynamic_events`).text!,
+      /^u:otlp_metrics u32 something_else$/m,
+    );
     assert.throws(
       () => new UserEventsSink(),
       (e: Error) =>
-        e instanceof EventDefinitionConflictError && /another definition/.test(e.message) &&
-        /user_events_status/.test(e.message),
+        e instanceof EventDefinitionConflictError && /with other fields exists/.test(e.message) &&
+        /user_events_status/.test(e.message) && /dynamic_events/.test(e.message) &&
+        /before 6\.10/.test(e.message),
     );
   } finally {
     assert.equal(unregisterOtlpMetrics(fd, other.arena), 0);
@@ -251,41 +225,48 @@ test(`[${runtimeName}] the kernel would have lost it: a 4049-byte write is accep
   }
 });
 
-test(`[${runtimeName}] listeners detaching during an export (EBADF): the exporter stays healthy and counting`, async () => {
-  const real = new UserEventsSink();
+test(`[${runtimeName}] listeners detaching during an export (EBADF): UserEventsSink.write reports "not listening", the exporter stays healthy and counting`, async () => {
+  const sink = new UserEventsSink();
+  const exporter = new NativeMetricsExporter({ sink });
   let listener: TracefsListener | undefined;
-  let writes = 0;
-  // Reports "enabled" even after the listener left: the window between check and write.
-  const racing: NativeSink = {
-    kind: real.kind,
-    maxPayloadSize: real.maxPayloadSize,
-    headroom: real.headroom,
-    staging: real.staging,
-    isEnabled: () => true,
-    write: (s, e) => {
-      if (++writes === 6) listener!.close();
-      return real.write(s, e);
-    },
-    describeError: (c) => real.describeError(c),
-    shutdown: () => real.shutdown(),
-  };
-  const exporter = new NativeMetricsExporter({ sink: racing });
   try {
+    // UserEventsSink.write itself, on both sides of a listener leaving.
+    const start = sink.headroom;
+    sink.staging.set([1, 2, 3], start);
+    listener = TracefsListener.open();
+    await until("enable bit set", () => sink.isEnabled());
+    assert.equal(sink.write(start, start + 3), WRITE_OK);
+    assert.deepEqual(listener.poll().map((e) => hex(e.payload)), ["010203"]);
+    listener.close();
+    await until("enable bit cleared", () => !sink.isEnabled());
+    // The write that lost the race: the kernel answers EBADF (no probe attached).
+    assert.equal(sink.write(start, start + 3), WRITE_NOT_LISTENING);
+
+    // The same race inside an export: the exporter saw "enabled", the listener leaves before
+    // the sixth write. Only this instance's isEnabled/write are wrapped, to hold the window open
+    // and to close the listener at that point; every write is the real UserEventsSink.write.
+    const realWrite = UserEventsSink.prototype.write;
+    let writes = 0;
+    sink.isEnabled = () => true;
+    sink.write = function (this: UserEventsSink, s: number, e: number) {
+      if (++writes === 6) listener!.close();
+      return realWrite.call(this, s, e);
+    };
     listener = TracefsListener.open();
     let code = -1;
-    const captured: CapturedEvent[] = [];
     exporter.export(await collectWorkload(), (r) => (code = r.code));
     assert.equal(code, 0);
+    assert.equal(writes, WORKLOAD_POINTS, "every point reached UserEventsSink.write");
     const s = exporter.stats;
     assert.equal(s.eventsWritten, 5);
     assert.equal(s.pointsSkippedNoListener, 9, "EBADF writes count as 'nobody listened'");
     assert.deepEqual(s.writeErrors, {});
+    // Healthy afterwards: a new listener receives the next export whole.
     listener = TracefsListener.open();
     exporter.export(await collectWorkload(), (r) => (code = r.code));
-    captured.push(...listener.poll());
     assert.equal(code, 0);
+    assert.equal(listener.poll().length, WORKLOAD_POINTS);
     assert.equal(exporter.stats.eventsWritten, 5 + WORKLOAD_POINTS);
-    assert.equal(captured.length, WORKLOAD_POINTS);
   } finally {
     listener?.close();
     await exporter.shutdown();
