@@ -41,8 +41,10 @@
  * - **Bounded**: one entry per position of a stream, at most {@linkcode MAX_CACHED_POSITIONS}
  *   positions, each at most {@linkcode MAX_CACHED_SET_BYTES} bytes and
  *   {@linkcode MAX_CACHED_SET_KEYS} pairs; an entry is overwritten in place by the next set at
- *   its position. So memory depends on the number of series per stream, never on the number
- *   of distinct values seen (a million distinct values leave as many entries as positions).
+ *   its position, and abandoned room is compacted away once it is half of the buffer (so at
+ *   most 2 × positions × 512 bytes). Memory depends on the number of series per stream, never
+ *   on the number of distinct values seen (a million distinct values leave as many entries as
+ *   positions).
  *
  * @module
  */
@@ -51,8 +53,8 @@ import { type ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.t
 
 /** Deepest nesting of arrays and maps that is encoded; deeper values are dropped. */
 export const MAX_ATTRIBUTE_DEPTH = 16;
-/** Positions per metric stream whose attribute sets are cached. */
-export const MAX_CACHED_POSITIONS = 65536;
+/** Positions per metric stream whose attribute sets are cached (the SDK's default limit is 2,000). */
+export const MAX_CACHED_POSITIONS = 16384;
 /** Largest attribute set (bytes, all tags and lengths included) that is cached. */
 export const MAX_CACHED_SET_BYTES = 512;
 /** Most pairs an attribute set may have to be cached. */
@@ -386,116 +388,20 @@ function rememberable(value: unknown): boolean {
   }
 }
 
-/**
- * One remembered attribute set (see the module notes): its pairs and bytes. Overwritten in
- * place by the next set at its position, reusing its arrays and, when large enough, its bytes.
- */
-export class CachedSet {
-  /** The tag the bytes were written under; -1 while nothing valid is remembered. */
-  tag: number = -1;
-  /** Number of pairs. */
-  count: number = 0;
-  /** The keys, in `for…in` order. */
-  readonly keys: string[] = [];
-  /** The values, each rememberable. */
-  readonly values: unknown[] = [];
-  /** The bytes, in `bytes[0, length)`. */
-  bytes: Uint8Array = new Uint8Array(0);
-  /** Number of valid bytes. */
-  length: number = 0;
-  /** `bytes[0, length)` as a view, made on the first hit of a long set (for `set()`). */
-  view: Uint8Array | undefined = undefined;
-
-  /** Whether `set` has exactly the remembered pairs, under `setTag`. */
-  matches(set: Readonly<Record<string, unknown>>, setTag: number): boolean {
-    if (this.tag !== setTag) return false;
-    const keys = this.keys, values = this.values, n = this.count;
-    let i = 0;
-    for (const key in set) {
-      if (!hasOwn.call(set, key)) continue;
-      if (i === n || keys[i] !== key || values[i] !== set[key]) return false;
-      i++;
-    }
-    return i === n;
-  }
-}
-
-/**
- * Writes `attributes` under `field`, from `slot` when it holds this very set (validated by
- * content, see the module notes), else encoded afresh and remembered in `slot` when the set is
- * rememberable. Returns whether it was written from the slot.
- */
-export function writeCachedAttributes(
-  w: ProtoWriter,
-  attributes: unknown,
-  field: number,
-  drops: AttributeDropCounts,
-  slot: CachedSet,
-): boolean {
-  if (!attributes) return false;
-  const set = attributes as Readonly<Record<string, unknown>>;
-  const setTag = tag(field, LEN);
-  if (slot.matches(set, setTag)) {
-    const n = slot.length;
-    w.ensure(n);
-    const b = w.buf;
-    let p = w.pos;
-    if (n <= 64) {
-      // A few bytes: a loop beats a call into TypedArray#set in both engines.
-      const bytes = slot.bytes;
-      for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
-    } else {
-      b.set(slot.view ??= slot.bytes.subarray(0, n), p);
-      p += n;
-    }
-    w.pos = p;
-    return true;
-  }
-  // Encode afresh, noting the pairs while they are read.
-  slot.tag = -1;
-  const keys = slot.keys, values = slot.values;
-  const start = w.pos;
-  let count = 0;
-  let keep = true;
-  ancestors[0] = set;
-  for (const key in set) {
-    if (!hasOwn.call(set, key)) continue;
-    const value = set[key];
-    if (keep) {
-      if (count < MAX_CACHED_SET_KEYS && rememberable(value)) {
-        keys[count] = key;
-        values[count] = value;
-        count++;
-      } else keep = false;
-    }
-    if (!writePair(w, setTag, key, value, drops)) {
-      keep = false;
-      break;
-    }
-  }
-  ancestors[0] = undefined;
-  const length = w.pos - start;
-  if (!keep || length > MAX_CACHED_SET_BYTES) {
-    keys.length = 0;
-    values.length = 0;
-    slot.count = 0;
-    return false;
-  }
-  keys.length = count;
-  values.length = count;
-  if (slot.bytes.length < length) slot.bytes = new Uint8Array(Math.max(64, length * 2));
-  const bytes = slot.bytes, b = w.buf;
-  for (let i = 0; i < length; i++) bytes[i] = b[start + i]!;
-  slot.length = length;
-  slot.view = undefined;
-  slot.count = count;
-  slot.tag = setTag;
-  return false;
-}
+/** Pairs noted while a set is encoded afresh (key, value, key, value…); reused. */
+const scratchPairs: unknown[] = [];
 
 /**
  * The remembered attribute sets of one metric stream, by point position (see the module
- * notes). Each envelope owns one.
+ * notes). Each envelope owns one, and one per resource / scope attributes.
+ *
+ * Laid out for the hot path: per position, a few numbers in typed arrays; the pairs of every
+ * position in one array and the bytes of every position in one buffer, each position's region
+ * in position order (the order points are read), so a stream's sets are read from contiguous
+ * memory rather than from an object and buffer of their own each. A region is reused in place
+ * while the next set at its position fits; a larger set gets a new region at the end (at
+ * double the size, at most the caps) and the buffer is compacted once more than half of it is
+ * abandoned regions.
  *
  * @example
  * ```ts
@@ -505,30 +411,44 @@ export function writeCachedAttributes(
  * const w = new ProtoWriter(new Uint8Array(64));
  * cache.write(w, { route: "/a" }, 7, emptyDropCounts(), 0);
  * cache.write(w, { route: "/a" }, 7, emptyDropCounts(), 0); // a new object, same pairs: a hit
- * if (cache.entries !== 1) throw new Error();
+ * if (cache.entries !== 1 || cache.counts.hits !== 1) throw new Error();
  * ```
  */
 export class AttributeSetCache {
-  readonly #slots: CachedSet[] = [];
-  /** Sets written from a slot (validated) and sets encoded afresh, since creation. */
+  /** Sets written from the cache (validated) and sets encoded afresh, since creation. */
   readonly counts: { hits: number; misses: number } = { hits: 0, misses: 0 };
+  #positions = 0;
+  // Per position: the tag the set was written under (-1: nothing valid remembered), where its
+  // pairs start, how many pairs, room for how many; where its bytes start, how many, room.
+  #tag = new Int32Array(16);
+  #pairsAt = new Int32Array(16);
+  #pairCount = new Int32Array(16);
+  #pairRoom = new Int32Array(16);
+  #bytesAt = new Int32Array(16);
+  #byteCount = new Int32Array(16);
+  #byteRoom = new Int32Array(16);
+  #pairs: unknown[] = [];
+  #pairsEnd = 0;
+  #bytes = new Uint8Array(1024);
+  #bytesEnd = 0;
+  #abandonedBytes = 0;
+  #abandonedPairs = 0;
 
-  /** Number of positions with a slot (each at most one set). */
+  /** Number of positions with an entry (each at most one set). */
   get entries(): number {
-    return this.#slots.length;
+    return this.#positions;
   }
 
-  /** Bytes held by the slots' buffers. */
+  /** Bytes of the buffer holding the remembered sets' encodings (used, abandoned included). */
   get bytes(): number {
-    let n = 0;
-    for (const s of this.#slots) n += s.bytes.length;
-    return n;
+    return this.#bytesEnd;
   }
 
   /**
-   * Writes `attributes` under `field` for the point at `index` of the stream: from its slot
-   * when that holds this very set, else encoded afresh (and remembered). `index` < 0 or beyond
-   * {@linkcode MAX_CACHED_POSITIONS}: no cache.
+   * Writes `attributes` under `field` for the point at `index` of the stream: from the cache
+   * when that position holds this very set, else encoded afresh (and remembered). Positions
+   * are taken densely from 0, as the SDK's `dataPoints` are; any other `index` (-1, a gap,
+   * beyond {@linkcode MAX_CACHED_POSITIONS}): no cache.
    */
   write(
     w: ProtoWriter,
@@ -537,17 +457,179 @@ export class AttributeSetCache {
     drops: AttributeDropCounts,
     index: number,
   ): void {
-    const slots = this.#slots;
-    let slot: CachedSet | undefined;
-    if (index >= 0 && index < slots.length) slot = slots[index]!;
-    else if (index === slots.length && index < MAX_CACHED_POSITIONS) {
-      slot = new CachedSet();
-      slots.push(slot);
-    } else {
+    if (!attributes) return; // null, undefined, 0, "", false: no attributes, as the official one
+    if (index < 0 || index > this.#positions || index >= MAX_CACHED_POSITIONS) {
       this.counts.misses++;
       return writeAttributes(w, attributes, field, drops);
     }
-    if (writeCachedAttributes(w, attributes, field, drops, slot)) this.counts.hits++;
-    else this.counts.misses++;
+    if (index === this.#positions) this.#addPosition();
+    const set = attributes as Readonly<Record<string, unknown>>;
+    const setTag = tag(field, LEN);
+    if (this.#tag[index] === setTag) {
+      // Validate: exactly the remembered pairs, in order (see the module notes).
+      const pairs = this.#pairs;
+      let p = this.#pairsAt[index]!;
+      const end = p + 2 * this.#pairCount[index]!;
+      let same = true;
+      for (const key in set) {
+        if (!hasOwn.call(set, key)) continue;
+        if (p === end || pairs[p] !== key || pairs[p + 1] !== set[key]) {
+          same = false;
+          break;
+        }
+        p += 2;
+      }
+      if (same && p === end) {
+        const n = this.#byteCount[index]!;
+        w.ensure(n);
+        const b = w.buf, from = this.#bytes;
+        let q = w.pos;
+        const at = this.#bytesAt[index]!;
+        if (n <= 128) {
+          // A few bytes: a loop beats a call into TypedArray#set in both engines.
+          for (let i = at, stop = at + n; i < stop; i++) b[q++] = from[i]!;
+        } else {
+          b.set(from.subarray(at, at + n), q);
+          q += n;
+        }
+        w.pos = q;
+        this.counts.hits++;
+        return;
+      }
+    }
+    this.counts.misses++;
+    this.#encodeAndRemember(w, set, setTag, drops, index);
+  }
+
+  /** Encodes `set` afresh, noting its pairs while they are read, and remembers it at `index`. */
+  #encodeAndRemember(
+    w: ProtoWriter,
+    set: Readonly<Record<string, unknown>>,
+    setTag: number,
+    drops: AttributeDropCounts,
+    index: number,
+  ): void {
+    this.#tag[index] = -1;
+    const pairs = scratchPairs;
+    const start = w.pos;
+    let count = 0;
+    let keep = true;
+    ancestors[0] = set;
+    for (const key in set) {
+      if (!hasOwn.call(set, key)) continue;
+      const value = set[key];
+      if (keep) {
+        if (count < MAX_CACHED_SET_KEYS && rememberable(value)) {
+          pairs[2 * count] = key;
+          pairs[2 * count + 1] = value;
+          count++;
+        } else keep = false;
+      }
+      if (!writePair(w, setTag, key, value, drops)) {
+        keep = false;
+        break;
+      }
+    }
+    ancestors[0] = undefined;
+    const length = w.pos - start;
+    if (keep && length <= MAX_CACHED_SET_BYTES) {
+      this.#remember(index, setTag, count, w.buf, start, length);
+    }
+    for (let i = 0; i < 2 * count; i++) pairs[i] = undefined; // keep nothing alive
+  }
+
+  /** Stores `count` pairs (from scratchPairs) and `bytes[start, start + length)` at `index`. */
+  #remember(
+    index: number,
+    setTag: number,
+    count: number,
+    bytes: Uint8Array,
+    start: number,
+    length: number,
+  ): void {
+    if (2 * count > this.#pairRoom[index]!) {
+      this.#abandonedPairs += this.#pairRoom[index]!;
+      const room = Math.min(
+        Math.max(2 * count, 2 * this.#pairRoom[index]!),
+        2 * MAX_CACHED_SET_KEYS,
+      );
+      const at = this.#pairsEnd, pairs = this.#pairs;
+      for (let i = 0; i < room; i++) pairs[at + i] = undefined; // appended in order: packed
+      this.#pairsAt[index] = at;
+      this.#pairRoom[index] = room;
+      this.#pairsEnd = at + room;
+    }
+    if (length > this.#byteRoom[index]!) {
+      this.#abandonedBytes += this.#byteRoom[index]!;
+      const room = Math.min(Math.max(length, 2 * this.#byteRoom[index]!), MAX_CACHED_SET_BYTES);
+      if (this.#bytesEnd + room > this.#bytes.length) this.#growBytes(this.#bytesEnd + room);
+      this.#bytesAt[index] = this.#bytesEnd;
+      this.#byteRoom[index] = room;
+      this.#bytesEnd += room;
+    }
+    const pairs = this.#pairs;
+    for (let i = 0, p = this.#pairsAt[index]!; i < 2 * count; i++) pairs[p + i] = scratchPairs[i];
+    const to = this.#bytes;
+    for (let i = 0, q = this.#bytesAt[index]!; i < length; i++) to[q + i] = bytes[start + i]!;
+    this.#pairCount[index] = count;
+    this.#byteCount[index] = length;
+    this.#tag[index] = setTag;
+    if (this.#abandonedBytes > this.#bytesEnd / 2 || this.#abandonedPairs > this.#pairsEnd / 2) {
+      this.#compact();
+    }
+  }
+
+  #addPosition(): void {
+    const i = this.#positions++;
+    if (i === this.#tag.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#tag = grow(this.#tag);
+      this.#pairsAt = grow(this.#pairsAt);
+      this.#pairCount = grow(this.#pairCount);
+      this.#pairRoom = grow(this.#pairRoom);
+      this.#bytesAt = grow(this.#bytesAt);
+      this.#byteCount = grow(this.#byteCount);
+      this.#byteRoom = grow(this.#byteRoom);
+    }
+    this.#tag[i] = -1;
+    this.#pairRoom[i] = 0;
+    this.#byteRoom[i] = 0;
+  }
+
+  #growBytes(needed: number): void {
+    const bigger = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
+    bigger.set(this.#bytes.subarray(0, this.#bytesEnd));
+    this.#bytes = bigger;
+  }
+
+  /** Rewrites both buffers without the abandoned regions, in position order. */
+  #compact(): void {
+    const pairs: unknown[] = [];
+    let bytesEnd = 0;
+    for (let i = 0; i < this.#positions; i++) bytesEnd += this.#byteRoom[i]!;
+    const bytes = new Uint8Array(Math.max(1024, bytesEnd));
+    let pairsEnd = 0;
+    bytesEnd = 0;
+    for (let i = 0; i < this.#positions; i++) {
+      const pa = this.#pairsAt[i]!, pc = 2 * this.#pairCount[i]!;
+      for (let k = 0; k < pc; k++) pairs[pairsEnd + k] = this.#pairs[pa + k];
+      for (let k = pc; k < this.#pairRoom[i]!; k++) pairs[pairsEnd + k] = undefined;
+      this.#pairsAt[i] = pairsEnd;
+      pairsEnd += this.#pairRoom[i]!;
+      const ba = this.#bytesAt[i]!;
+      bytes.set(this.#bytes.subarray(ba, ba + this.#byteCount[i]!), bytesEnd);
+      this.#bytesAt[i] = bytesEnd;
+      bytesEnd += this.#byteRoom[i]!;
+    }
+    this.#pairs = pairs;
+    this.#pairsEnd = pairsEnd;
+    this.#bytes = bytes;
+    this.#bytesEnd = bytesEnd;
+    this.#abandonedBytes = 0;
+    this.#abandonedPairs = 0;
   }
 }

@@ -30,8 +30,8 @@
  *   the descriptor's name, description, unit and value type, the data point type, temporality
  *   and monotonicity, the scope's name, version and schema URL, the resource's schema URL
  *   (each compared with `===`), and the encoded resource and scope attributes, re-derived
- *   (through their own content-validated {@linkcode CachedSet}, so usually one comparison per
- *   attribute) and compared byte for byte. Otherwise a new envelope is made.
+ *   (through their own content-validated {@linkcode AttributeSetCache}, so usually one
+ *   comparison per attribute) and compared byte for byte. Otherwise a new envelope is made.
  * - **Why it cannot go stale**: the envelope's bytes are a function of exactly those inputs,
  *   so equal inputs give equal bytes; a Resource, scope or descriptor mutated between
  *   collections fails the check.
@@ -42,13 +42,7 @@
  */
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { MetricData, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import {
-  type AttributeDropCounts,
-  AttributeSetCache,
-  CachedSet,
-  emptyDropCounts,
-  writeCachedAttributes,
-} from "./attributes.ts";
+import { type AttributeDropCounts, AttributeSetCache, emptyDropCounts } from "./attributes.ts";
 import * as F from "./fields.ts";
 import { ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.ts";
 
@@ -139,9 +133,9 @@ interface Source {
   resourceSchemaUrl: string | undefined;
   /** The encoded resource attributes, and the set they are re-derived through. */
   resourceAttributes: Uint8Array;
-  resourceSet: CachedSet;
+  resourceSet: AttributeSetCache;
   scopeAttributes: Uint8Array;
-  scopeSet: CachedSet;
+  scopeSet: AttributeSetCache;
 }
 
 class Envelope implements MetricEnvelope {
@@ -344,12 +338,12 @@ export class EnvelopeCache {
   #sameAttributes(
     attributes: unknown,
     field: number,
-    set: CachedSet,
+    set: AttributeSetCache,
     expected: Uint8Array,
   ): boolean {
     const w = this.#writer;
     w.reset(0);
-    writeCachedAttributes(w, attributes, field, this.#scratchDrops, set);
+    set.write(w, attributes, field, this.#scratchDrops, 0);
     if (w.spilled || w.pos !== expected.length) return false;
     const b = w.buf;
     for (let i = 0; i < expected.length; i++) if (b[i] !== expected[i]) return false;
@@ -360,12 +354,12 @@ export class EnvelopeCache {
   #encodeAttributes(
     attributes: unknown,
     field: number,
-    set: CachedSet,
+    set: AttributeSetCache,
     drops: AttributeDropCounts,
   ): { bytes: Uint8Array; spilled: boolean } {
     const w = this.#writer;
     w.reset(0);
-    writeCachedAttributes(w, attributes, field, drops, set);
+    set.write(w, attributes, field, drops, 0);
     return { bytes: w.buf.slice(0, w.pos), spilled: w.spilled };
   }
 
@@ -376,7 +370,7 @@ export class EnvelopeCache {
     drops: AttributeDropCounts,
   ): Envelope {
     const d = metric.descriptor;
-    const resourceSet = new CachedSet(), scopeSet = new CachedSet();
+    const resourceSet = new AttributeSetCache(), scopeSet = new AttributeSetCache();
     const ra = this.#encodeAttributes(
       resource.attributes,
       F.Resource.attributes,

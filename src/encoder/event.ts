@@ -101,6 +101,8 @@ export class PointEncoder {
   readonly #frame = new Frame();
   readonly #time = new Uint32Array(new ArrayBuffer(8));
   // Start and end times, each remembered by value: the points of one collection share them.
+  // Keyed by the exact numbers (compared with !==; NaN never matches, so it is converted each
+  // time), and hrTimeHalves is a function of them alone: always the halves a fresh call gives.
   #startSeconds = NaN;
   #startNanos = NaN;
   #startLo = 0;
