@@ -8,9 +8,10 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
-  type ExportMetricsServiceRequest,
   ExportMetricsServiceRequestSchema,
 } from "../../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
+// The documented public alias (./decode, re-exported by ./forward), not the generated name.
+import type { ExportMetricsServiceRequest } from "../decode.ts";
 import {
   InstrumentationScopeSchema,
 } from "../../proto/gen/opentelemetry/proto/common/v1/common_pb.ts";
