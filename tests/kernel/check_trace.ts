@@ -5,14 +5,18 @@
  */
 import { readFileSync } from "node:fs";
 import { decodeMetricsPayload, flattenRequest } from "../../src/decode.ts";
+import { parseTraceText, TraceTextError, type TraceTextEvent } from "../../src/trace_text/mod.ts";
 
 const path = (globalThis as unknown as { process: { argv: string[] } }).process.argv[2]!;
-const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.includes("otlp_metrics:"));
-const points = lines.map((line) => {
-  const m = /protocol=0x0 \(0\) version=v0\.19\.00 buffer=([0-9a-f,]+)/.exec(line);
-  if (!m) throw new Error(`unexpected trace line: ${line.slice(0, 200)}`);
-  const bytes = new Uint8Array(m[1]!.split(",").map((h) => parseInt(h, 16)));
-  const flat = flattenRequest(decodeMetricsPayload(bytes));
+const items = [...parseTraceText(readFileSync(path, "utf8"))];
+const broken = items.filter((i) => i instanceof TraceTextError);
+if (broken.length) throw new Error(`unreadable trace lines: ${broken.map((e) => e.message)}`);
+const lines = items as TraceTextEvent[];
+const points = lines.map((event) => {
+  if (event.protocol !== 0 || event.version !== "v0.19.00") {
+    throw new Error(`unexpected fields: protocol=${event.protocol} version=${event.version}`);
+  }
+  const flat = flattenRequest(decodeMetricsPayload(event.payload));
   if (flat.length !== 1) throw new Error(`an event holds ${flat.length} points`);
   return flat[0]!;
 });

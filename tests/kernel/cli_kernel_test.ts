@@ -34,15 +34,38 @@ const OUT = `${proc.env.OTEL_NATIVE_VM_OUT ?? "/run/out"}/cli/${runtimeName}-${
 const metricsChannel = dc.channel("otlp.v1.metrics");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A child process with its output collected. */
+/**
+ * A child process with its output collected. Under Deno through Deno.Command: Deno's
+ * node:child_process reports a child that handled SIGINT/SIGTERM and exited 0 as killed by the
+ * signal (exit code null), which would hide the exit status these tests check.
+ */
 class Child {
   stdout = "";
   stderr = "";
   exit: Promise<number>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout!.on("data", (d: Uint8Array) => (this.stdout += new TextDecoder().decode(d)));
-    child.stderr!.on("data", (d: Uint8Array) => (this.stderr += new TextDecoder().decode(d)));
-    this.exit = new Promise((r) => child.on("exit", (code: number | null) => r(code ?? -1)));
+  readonly #kill: (signal: "SIGINT" | "SIGTERM") => void;
+  constructor(cmd: string, args: string[]) {
+    const D = (globalThis as { Deno?: DenoLike }).Deno;
+    if (D) {
+      const child = new D.Command(cmd, { args, cwd: REPO, stdout: "piped", stderr: "piped" })
+        .spawn();
+      const pump = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
+        const decoder = new TextDecoder();
+        for await (const chunk of stream) this[into] += decoder.decode(chunk, { stream: true });
+      };
+      const done = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
+      this.exit = child.status.then(async (s) => {
+        await done;
+        return s.signal ? -1 : s.code;
+      });
+      this.#kill = (signal) => child.kill(signal);
+    } else {
+      const child: ChildProcess = spawn(cmd, args, { cwd: REPO });
+      child.stdout!.on("data", (d: Uint8Array) => (this.stdout += new TextDecoder().decode(d)));
+      child.stderr!.on("data", (d: Uint8Array) => (this.stderr += new TextDecoder().decode(d)));
+      this.exit = new Promise((r) => child.on("close", (code: number | null) => r(code ?? -1)));
+      this.#kill = (signal) => child.kill(signal);
+    }
   }
   async waitFor(re: RegExp, what: string, ms = 60_000): Promise<void> {
     const end = Date.now() + ms;
@@ -54,14 +77,28 @@ class Child {
     }
   }
   async stop(signal: "SIGINT" | "SIGTERM"): Promise<number> {
-    this.child.kill(signal);
+    this.#kill(signal);
     return await this.exit;
   }
 }
 
+interface DenoLike {
+  Command: new (
+    cmd: string,
+    o: { args: string[]; cwd: string; stdout: "piped"; stderr: "piped" },
+  ) => {
+    spawn(): {
+      stdout: ReadableStream<Uint8Array>;
+      stderr: ReadableStream<Uint8Array>;
+      status: Promise<{ code: number; signal: string | null }>;
+      kill(signal: string): void;
+    };
+  };
+}
+
 function cli(args: string[]): Child {
   const [cmd, ...pre] = cliCommand();
-  return new Child(spawn(cmd!, [...pre, ...args], { cwd: REPO }));
+  return new Child(cmd!, [...pre, ...args]);
 }
 
 /** Runs examples/basic.ts for `seconds` under this runtime; returns its stats. */
@@ -69,7 +106,7 @@ async function runExporter(seconds: number): Promise<{ eventsWritten: number }> 
   const args = runtimeName === "deno"
     ? ["run", "--allow-ffi", "--allow-env", "--no-lock", "examples/basic.ts", String(seconds)]
     : ["examples/basic.ts", String(seconds)];
-  const c = new Child(spawn(proc.execPath, args, { cwd: REPO }));
+  const c = new Child(proc.execPath, args);
   const code = await c.exit;
   assert.equal(code, 0, c.stderr);
   return JSON.parse(c.stdout.trim().split("\n").at(-1)!);
@@ -112,16 +149,22 @@ testUnless(
     if (created) assert.match(listen.stderr, /created user_events:otlp_metrics/);
     // perf on the same event, into the guest's tmpfs (perf cannot mmap a file on 9p).
     const perfData = "/run/cli-perf.data";
-    const perf = new Child(
-      spawn("perf", ["record", "-q", "-e", "user_events:otlp_metrics", "-a", "-o", perfData]),
-    );
+    const perf = new Child("perf", [
+      "record",
+      "-q",
+      "-e",
+      "user_events:otlp_metrics",
+      "-a",
+      "-o",
+      perfData,
+    ]);
     const status = () => readSmallFile(`${TRACING}/user_events_status`).text ?? "";
     const end = Date.now() + 60_000;
     while (!/otlp_metrics.*perf/.test(status())) {
       if (Date.now() > end) throw new Error(`perf did not attach: ${perf.stderr}`);
       await sleep(50);
     }
-    writeFileSync(`${TRACING}/trace`, "");
+    writeFileSync(`${TRACING}/trace`, "\n"); // opened with O_TRUNC: clears the buffer
     writeFileSync(`${TRACING}/events/user_events/otlp_metrics/enable`, "1");
     let stats;
     try {

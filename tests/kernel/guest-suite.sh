@@ -21,4 +21,8 @@ for rt in deno bun; do
   cp /sys/kernel/tracing/trace /run/out/trace-$rt.txt
   bun tests/kernel/check_trace.ts /run/out/trace-$rt.txt || rc=1
 done
+# --- CLI (owner: CLI; listen, decode, forward, status against this kernel) ---
+deno test --allow-all --no-lock --no-check tests/kernel/cli_kernel_test.ts || rc=1
+bun test --timeout 600000 tests/kernel/cli_kernel_test.ts || rc=1
+# --- end CLI ---
 exit $rc
