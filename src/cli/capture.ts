@@ -113,7 +113,7 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
         warn(
           `${command}: ring buffer overrun: ${newLost > 0 ? newLost : "an unknown number of"} ` +
             `events lost (total ${listener.lostEvents} events on ${listener.lostPages} pages; ` +
-            `per CPU ${JSON.stringify(listener.lostEventsByCpu.map((n) => n ?? 0))}); ` +
+            `per CPU ${JSON.stringify(Array.from(listener.lostEventsByCpu, (n) => n ?? 0))}); ` +
             `raise --buffer-size-kb or filter less`,
         );
         reportedLost = listener.lostEvents;
