@@ -85,14 +85,21 @@ export function pointFilter(
   };
 }
 
+/** A number for the table: doubles to 6 significant digits (the JSON keeps every digit). */
+function short(x: unknown): string {
+  return typeof x === "number" && Number.isFinite(x) && !Number.isInteger(x)
+    ? String(Number(x.toPrecision(6)))
+    : String(x);
+}
+
 /** The value column of the table. */
 function valueText(p: FlatPoint): string {
   const v = p.value as Record<string, unknown> | number | bigint | undefined;
   if (v === undefined || v === null) return "-";
-  if (typeof v !== "object") return String(v);
-  const parts = [`count=${v.count}`, `sum=${v.sum ?? "-"}`];
-  if (v.min !== undefined) parts.push(`min=${v.min}`);
-  if (v.max !== undefined) parts.push(`max=${v.max}`);
+  if (typeof v !== "object") return short(v);
+  const parts = [`count=${v.count}`, `sum=${v.sum === undefined ? "-" : short(v.sum)}`];
+  if (v.min !== undefined) parts.push(`min=${short(v.min)}`);
+  if (v.max !== undefined) parts.push(`max=${short(v.max)}`);
   return parts.join(" ");
 }
 
@@ -138,7 +145,9 @@ export class LineWriter {
 
 /** Prints points as JSON lines or as the `--pretty` table. */
 export class PointPrinter {
-  #widths = [24, 28, 9, 12];
+  // Starting widths that fit typical metric names and values; a longer cell widens its column
+  // from then on (a stream cannot know the widest row in advance).
+  #widths = [24, 36, 9, 40];
   #headerDone = false;
   /** Points printed. */
   printed = 0;
