@@ -13,6 +13,10 @@
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { EnvelopeCache, Frame, type MetricEnvelope } from "../src/encoder/envelope.ts";
 import { PointEncoder } from "../src/encoder/event.ts";
+import { Data } from "../src/encoder/fields.ts";
+import { tag, WireType } from "../src/encoder/wire.ts";
+
+const DATA_POINTS_TAG = tag(Data.dataPoints, WireType.LengthDelimited);
 import type { NativeSink } from "../src/sinks/sink.ts";
 
 type AnyPoint = Parameters<PointEncoder["encode"]>[1];
@@ -59,7 +63,7 @@ export class PackingExporter {
         let count = 0;
         for (let i = 0; i < points.length; i++) {
           const fieldStart = w.pos;
-          w.uint32(0x0a); // Data.data_points = 1, length-delimited
+          w.uint32(DATA_POINTS_TAG);
           const body = w.fork();
           encoder.writeBody(env, points[i] as AnyPoint, i);
           w.join(body);
