@@ -231,6 +231,25 @@ test("listen --count stops by itself; --metric and --attr filter; --pretty", asy
   save("listen-pretty.txt", pretty.stdout);
 });
 
+test("--event NAME: listen and status follow an exporter with another eventName", async () => {
+  const event = "cli_test_metrics";
+  const listen = cli(["listen", "--event", event, "--count", "50"]);
+  await listen.waitFor(/listening to user_events:cli_test_metrics/, "listen --event");
+  const args = runtimeName === "deno"
+    ? ["run", "-A", "--no-lock", "tests/kernel/fixtures/rate_producer.ts", "500", "1", event]
+    : ["tests/kernel/fixtures/rate_producer.ts", "500", "1", event];
+  const producer = new Child(proc.execPath, args);
+  const status = runCli(["status", "--event", event]);
+  assert.equal(await producer.exit, 0, producer.stderr);
+  assert.equal(await listen.exit, 0, listen.stderr);
+  const lines = listen.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 50);
+  assert.ok(lines.every((l) => l.metric === "rate_test"));
+  assert.match(listen.stderr, /created user_events:cli_test_metrics \(u:cli_test_metrics u32/);
+  assert.match(status.stdout, /definition\s+cli_test_metrics: u32 protocol; char\[8\] version/);
+  assert.match(status.stdout, /listeners\s+enabled in: instance otel_native_/);
+});
+
 /** Point identities (metric, attributes, time, value) of requests, for exactly-once checks. */
 function identities(requests: Uint8Array[]): Set<string> {
   return new Set(
