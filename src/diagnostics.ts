@@ -26,13 +26,15 @@ export interface DropCounts {
 
 /**
  * A snapshot of the exporter's counters. Every data point handed to it is in exactly one of
- * `eventsWritten` (one point per event), `pointsSkippedNoListener` or one of `pointsDropped`.
+ * `pointsWritten`, `pointsSkippedNoListener` or one of `pointsDropped`.
  */
 export interface ExporterStats {
   /** `export()` calls. */
   exports: number;
-  /** Events (one per data point) written to the sink. */
+  /** Events written to the sink (one per data point unless `pointsPerEvent` packs several). */
   eventsWritten: number;
+  /** Data points in the events written: `eventsWritten` unless `pointsPerEvent` packs several. */
+  pointsWritten: number;
   /** Payload bytes written. */
   bytesWritten: number;
   /** Points not encoded because nobody listened: skipped by design, not lost. */
@@ -58,6 +60,7 @@ export function emptyStats(): ExporterStats {
   return {
     exports: 0,
     eventsWritten: 0,
+    pointsWritten: 0,
     bytesWritten: 0,
     pointsSkippedNoListener: 0,
     pointsDropped: {

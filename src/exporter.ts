@@ -22,7 +22,13 @@ import {
 } from "./diagnostics.ts";
 import { EnvelopeCache, type MetricEnvelope } from "./encoder/envelope.ts";
 import { PointEncoder } from "./encoder/event.ts";
-import { type GenevaAccount, resolveAccount, withAccount } from "./geneva.ts";
+import {
+  type DimensionValue,
+  type GenevaAccount,
+  resolveAccount,
+  validateDimensions,
+  withAccount,
+} from "./geneva.ts";
 import {
   createSink,
   describeUnavailable,
@@ -100,6 +106,20 @@ export interface NativeMetricsExporterOptions extends SinkOptions {
    * .NET does); `account` / `namespace` given as options win.
    */
   connectionString?: string;
+  /**
+   * Dimensions added to every data point's attributes, after its own, serialized once (as
+   * .NET's `PrepopulatedMetricDimensions`; validated the same way). A point's own attribute of
+   * the same name wins: the dimension is left out of that point.
+   */
+  prepopulatedDimensions?: Readonly<Record<string, DimensionValue>>;
+  /**
+   * Data points per event: `1` (default: the consumers' contract — Geneva, the Rust and .NET
+   * exporters write one point per event), a larger number, or `"max"`: several points of one
+   * metric in one `ExportMetricsServiceRequest` (one resource, scope and metric, N points), up
+   * to the sink's `maxPayloadSize`. Fewer events for many series; every listener must then
+   * accept many points per event.
+   */
+  pointsPerEvent?: number | "max";
 }
 
 /** The exporter's state: writing, waiting for the facility, or shut down. */
@@ -171,6 +191,8 @@ export class NativeMetricsExporter implements PushMetricExporter {
   readonly #retry: Required<RetryOptions> | undefined;
   readonly #quiet: boolean;
   readonly #account: GenevaAccount | undefined;
+  readonly #dimensions: Readonly<Record<string, DimensionValue>> | undefined;
+  readonly #pointsPerEvent: number;
   #waiting: Waiting | undefined;
   #shutdown = false;
 
@@ -193,6 +215,14 @@ export class NativeMetricsExporter implements PushMetricExporter {
       );
     }
     this.#quiet = onUnavailable === "silent";
+    this.#dimensions = options.prepopulatedDimensions === undefined
+      ? undefined
+      : validateDimensions(options.prepopulatedDimensions);
+    const perEvent = options.pointsPerEvent ?? 1;
+    if (perEvent !== "max" && !(Number.isInteger(perEvent) && perEvent >= 1)) {
+      throw new RangeError(`pointsPerEvent must be an integer >= 1 or "max", got ${perEvent}`);
+    }
+    this.#pointsPerEvent = perEvent === "max" ? Infinity : perEvent;
     const account = resolveAccount(options);
     this.#account = account.account === undefined && account.namespace === undefined
       ? undefined
@@ -295,13 +325,13 @@ export class NativeMetricsExporter implements PushMetricExporter {
   export(metrics: ResourceMetrics, resultCallback?: (result: ExportResult) => void): void {
     let result: ExportResult;
     const stats = this.#stats;
-    const before = stats.eventsWritten + stats.pointsSkippedNoListener + droppedTotal(stats);
+    const before = stats.pointsWritten + stats.pointsSkippedNoListener + droppedTotal(stats);
     try {
       result = this.#export(metrics);
     } catch (error) {
       // Only data shapes the SDK never produces get here: account for the points not handled.
       const e = error instanceof Error ? error : new Error(String(error));
-      const handled = stats.eventsWritten + stats.pointsSkippedNoListener + droppedTotal(stats) -
+      const handled = stats.pointsWritten + stats.pointsSkippedNoListener + droppedTotal(stats) -
         before;
       stats.pointsDropped.encodeError += Math.max(0, safeCount(metrics) - handled);
       this.#log.log("error", "encode", () => `export failed: ${e.message}`);
@@ -360,7 +390,8 @@ export class NativeMetricsExporter implements PushMetricExporter {
           metric,
           encoder.drops,
         );
-        this.#writePoints(sink, encoder, env, points);
+        if (this.#pointsPerEvent === 1) this.#writePoints(sink, encoder, env, points);
+        else this.#writePacked(sink, encoder, env, points);
       }
     }
     const dropped = d.oversize + d.writeError + d.encodeError + d.unknownType + d.sinkError -
@@ -419,12 +450,83 @@ export class NativeMetricsExporter implements PushMetricExporter {
       }
       if (rc === WRITE_OK) {
         stats.eventsWritten++;
+        stats.pointsWritten++;
         stats.bytesWritten += size;
       } else if (rc === WRITE_NOT_LISTENING) {
         stats.pointsSkippedNoListener++;
       } else if (typeof rc === "number" && Number.isInteger(rc) && rc > 0) {
         this.#writeFailed(sink, env, rc);
       } else this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc);
+    }
+  }
+
+  /**
+   * `pointsPerEvent` > 1: the points of one metric packed into as few events as the limit
+   * allows (see `PointEncoder.encodePacked`). An event's outcome is its points' outcome: a
+   * failed write drops all of them (`writeErrors` counts the failed writes, `pointsDropped`
+   * the points).
+   */
+  #writePacked(
+    sink: NativeSink,
+    encoder: PointEncoder,
+    env: MetricEnvelope,
+    points: readonly unknown[],
+  ): void {
+    const writer = encoder.writer;
+    const limit = sink.maxPayloadSize;
+    const stats = this.#stats;
+    const packed = encoder.packed;
+    let i = 0;
+    while (i < points.length) {
+      const enabled = this.#sinkEnabled(sink);
+      if (enabled !== true) {
+        if (enabled === false) stats.pointsSkippedNoListener += points.length - i;
+        else stats.pointsDropped.sinkError += points.length - i;
+        return;
+      }
+      let start: number;
+      try {
+        start = encoder.encodePacked(env, points, i, this.#pointsPerEvent, limit);
+      } catch (error) {
+        this.#encodeFailed(env, error);
+        i++;
+        continue;
+      }
+      const count = packed.count;
+      if (count === 0) {
+        this.#oversize(env, packed.oversize, limit);
+        i++;
+        continue;
+      }
+      i += count;
+      const end = writer.pos;
+      const size = end - start;
+      if (writer.spilled) {
+        this.#stagingTooSmall(sink, env, size);
+        stats.pointsDropped.sinkError += count - 1;
+        continue;
+      }
+      let rc: unknown;
+      try {
+        rc = sink.write(start, end);
+      } catch (error) {
+        this.#sinkFailed(`write() threw: ${errorText(error)}`);
+        stats.pointsDropped.sinkError += count - 1;
+        continue;
+      }
+      if (rc === WRITE_OK) {
+        stats.eventsWritten++;
+        stats.pointsWritten += count;
+        stats.bytesWritten += size;
+      } else if (rc === WRITE_NOT_LISTENING) {
+        stats.pointsSkippedNoListener += count;
+      } else if (typeof rc === "number" && Number.isInteger(rc) && rc > 0) {
+        this.#writeFailed(sink, env, rc);
+        stats.pointsDropped.writeError += count - 1;
+      } else {
+        this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc);
+        stats.pointsDropped.sinkError += count - 1;
+      }
     }
   }
 
@@ -544,7 +646,11 @@ export class NativeMetricsExporter implements PushMetricExporter {
           "integer maxPayloadSize >= 1, isEnabled(), write(), describeError() and shutdown()",
       );
     }
-    this.#encoder = new PointEncoder(sink.staging, sink.headroom);
+    this.#encoder = new PointEncoder(
+      sink.staging,
+      sink.headroom,
+      this.#dimensions ? { dimensions: this.#dimensions } : {},
+    );
     this.#sink = sink;
     this.#waiting = undefined;
   }

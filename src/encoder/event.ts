@@ -12,7 +12,7 @@
  * @module
  */
 import type { DataPoint, ExponentialHistogram, Histogram } from "@opentelemetry/sdk-metrics";
-import { type AttributeDropCounts, emptyDropCounts } from "./attributes.ts";
+import { type AttributeDropCounts, emptyDropCounts, writeAttributes } from "./attributes.ts";
 import { Frame, type MetricEnvelope, PointKind } from "./envelope.ts";
 import * as F from "./fields.ts";
 import { hrTimeHalves, ProtoWriter, putVarint, tag, TWO_32, varintSize, WireType } from "./wire.ts";
@@ -64,6 +64,85 @@ export interface ValueConversions {
   intAsDouble: number;
 }
 
+/** Options of {@linkcode PointEncoder}. */
+export interface PointEncoderOptions {
+  /**
+   * Dimensions added to every point's attributes, after its own (as .NET's
+   * `PrepopulatedMetricDimensions`); a point's own attribute of the same name wins. Validated by
+   * the caller (`validateDimensions`).
+   */
+  dimensions?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** What {@linkcode PointEncoder.encodePacked} put into its request. */
+export interface PackedResult {
+  /** Data points in the request; 0 when the first point alone is over the limit. */
+  count: number;
+  /** With `count` 0: the size of a request holding that one point (for the drop report). */
+  oversize: number;
+}
+
+/**
+ * Prepopulated dimensions, serialized once per attributes field (number, histogram and
+ * exponential points number it differently): the whole set as one blob, copied after a point's
+ * own attributes, and each pair on its own for the points that already have one of the names.
+ * Cached: bytes made once from frozen, validated values, so a copy is always what a fresh
+ * encode writes.
+ */
+class Dimensions {
+  readonly #names: readonly string[];
+  readonly #all = new Map<number, Uint8Array>();
+  readonly #pairs = new Map<number, Uint8Array[]>();
+
+  constructor(dimensions: Readonly<Record<string, string | number | boolean>>) {
+    this.#names = Object.keys(dimensions);
+    for (
+      const field of [
+        F.NumberPoint.attributes,
+        F.HistogramPoint.attributes,
+        F.ExponentialPoint.attributes,
+      ]
+    ) {
+      const w = new ProtoWriter(new Uint8Array(new ArrayBuffer(1024)));
+      const drops = emptyDropCounts();
+      writeAttributes(w, dimensions, field, drops);
+      this.#all.set(field, w.buf.slice(0, w.pos));
+      this.#pairs.set(
+        field,
+        this.#names.map((name) => {
+          w.reset(0);
+          writeAttributes(w, { [name]: dimensions[name] }, field, drops);
+          return w.buf.slice(0, w.pos);
+        }),
+      );
+    }
+  }
+
+  /** Writes the dimensions `attributes` does not have itself, under attributes field `field`. */
+  write(w: ProtoWriter, attributes: unknown, field: number): void {
+    const names = this.#names;
+    // The encoder writes a set's own enumerable keys (a string's characters included): the
+    // same test decides whether the point has a name already.
+    const own = attributes !== null && attributes !== undefined && attributes !== "";
+    let clash = false;
+    if (own) {
+      for (let i = 0; i < names.length; i++) {
+        if (isEnumerable.call(attributes, names[i]!)) {
+          clash = true;
+          break;
+        }
+      }
+    }
+    if (!clash) return w.raw(this.#all.get(field)!);
+    const pairs = this.#pairs.get(field)!;
+    for (let i = 0; i < names.length; i++) {
+      if (!isEnumerable.call(attributes, names[i]!)) w.raw(pairs[i]!);
+    }
+  }
+}
+
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+
 /**
  * Encodes data points as complete requests into `staging`. After {@linkcode encode}, the
  * payload is `writer.buf[start, writer.pos)`; if `writer.spilled` it outgrew `staging` (and so
@@ -111,6 +190,9 @@ export class PointEncoder {
   #endNanos = NaN;
   #endLo = 0;
   #endHi = 0;
+  /** What the last {@linkcode encodePacked} wrote. */
+  readonly packed: PackedResult = { count: 0, oversize: 0 };
+  readonly #dimensions: Dimensions | undefined;
   /** The prefix the last point left in the staging memory, and where (see {@linkcode encode}). */
   #prefixInPlace: Uint8Array | undefined = undefined;
   #prefixAt = -1;
@@ -120,10 +202,15 @@ export class PointEncoder {
    *
    * @param staging where events are written (native memory for real sinks)
    * @param headroom bytes the sink needs in front of the payload (its event header)
+   * @param options prepopulated dimensions
    */
-  constructor(staging: Uint8Array, headroom: number) {
+  constructor(staging: Uint8Array, headroom: number, options: PointEncoderOptions = {}) {
     this.writer = new ProtoWriter(staging);
     this.#headroom = headroom;
+    const dimensions = options.dimensions;
+    this.#dimensions = dimensions && Object.keys(dimensions).length > 0
+      ? new Dimensions(dimensions)
+      : undefined;
   }
 
   /** Marks the start of an export: forgets what the staging memory held (anything may have touched it). */
@@ -162,6 +249,65 @@ export class PointEncoder {
     env.writeLengths(b, start, frame);
     b[bodyStart - header] = DATA_POINTS_TAG;
     putVarint(b, bodyStart - header + 1, bodyLength);
+    return start;
+  }
+
+  /**
+   * Encodes points `from`, `from + 1`, … of one metric into ONE request — one resource, one
+   * scope, one metric, N data points, the shape of opentelemetry-rust-contrib PR #780 — as many
+   * as fit in `limit` bytes, at most `maxPoints`. Sized exactly: after each point the envelope
+   * computes the whole request's length ({@linkcode MetricEnvelope.frame}), so a point that
+   * would cross `limit` is taken back and starts the next request (no slack, no guess).
+   * Returns the payload's first byte; {@linkcode packed} says how many points it holds. With
+   * `packed.count` 0 the point at `from` alone is over `limit` (its request would take
+   * `packed.oversize` bytes): drop it and go on with `from + 1`.
+   */
+  encodePacked(
+    env: MetricEnvelope,
+    points: readonly unknown[],
+    from: number,
+    maxPoints: number,
+    limit: number,
+  ): number {
+    const w = this.writer;
+    const bodyStart = this.#headroom + env.reserve;
+    const frame = this.#frame;
+    const out = this.packed;
+    out.count = 0;
+    out.oversize = 0;
+    w.reset(bodyStart);
+    this.#prefixInPlace = undefined; // the prefix moves with the points' total length
+    const end = Math.min(points.length, from + maxPoints);
+    for (let i = from; i < end; i++) {
+      const mark = w.pos;
+      w.ensure(1);
+      w.buf[w.pos++] = DATA_POINTS_TAG;
+      const content = w.fork();
+      if (!env.oversize) this.writeBody(env, points[i] as AnyPoint, i);
+      w.join(content);
+      env.frame(w.pos - bodyStart, frame);
+      if (env.oversize || w.spilled || frame.request > limit) {
+        if (i === from) {
+          out.oversize = env.oversize || w.spilled
+            ? Math.max(frame.request, w.capacity)
+            : frame.request;
+          w.reset(bodyStart);
+          return bodyStart;
+        }
+        // The home buffer still holds every byte before `mark` (spilling copies, never moves).
+        w.reset(mark);
+        break;
+      }
+      out.count++;
+    }
+    const pointsLength = w.pos - bodyStart;
+    w.raw(env.tail);
+    env.frame(pointsLength, frame);
+    const prefix = env.prefix(frame);
+    const start = bodyStart - prefix.length;
+    const b = w.buf;
+    b.set(prefix, start);
+    env.writeLengths(b, start, frame);
     return start;
   }
 
@@ -238,6 +384,7 @@ export class PointEncoder {
       w.double(value);
     }
     env.attributes.write(w, point.attributes, F.NumberPoint.attributes, this.drops, index);
+    this.#dimensions?.write(w, point.attributes, F.NumberPoint.attributes);
     this.#flags(w, point, F.NumberPoint.flags);
   }
 
@@ -288,6 +435,7 @@ export class PointEncoder {
       w.pos = p;
     }
     env.attributes.write(w, point.attributes, F.HistogramPoint.attributes, this.drops, index);
+    this.#dimensions?.write(w, point.attributes, F.HistogramPoint.attributes);
     this.#flags(w, point, F.HistogramPoint.flags);
     if (h.min !== undefined) {
       w.uint32(HISTOGRAM_POINT_MIN_TAG);
@@ -308,6 +456,7 @@ export class PointEncoder {
   ): void {
     const h = point.value;
     env.attributes.write(w, point.attributes, F.ExponentialPoint.attributes, this.drops, index);
+    this.#dimensions?.write(w, point.attributes, F.ExponentialPoint.attributes);
     w.ensure(54);
     this.#times(w, point);
     w.buf[w.pos++] = EXPONENTIAL_POINT_COUNT_TAG;
