@@ -668,9 +668,11 @@ export class NativeMetricsExporter implements PushMetricExporter {
     if (!this.#quiet) {
       reportOnce(
         `otel-native-metrics: native metrics unavailable (${u.reason}): ${u.message} ` +
-          `Fix: ${u.fix}. ${
-            canRetry ? "Retried at later exports" : "Not retried"
-          }; until then points are counted in exporter.stats.pointsDropped.unavailable.`,
+          `Fix: ${u.fix}. ` +
+          (canRetry
+            ? "Retried at later exports; until then points are counted in "
+            : "Not retried: points are counted in ") +
+          "exporter.stats.pointsDropped.unavailable.",
       );
     }
   }

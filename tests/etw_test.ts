@@ -453,3 +453,36 @@ testUnless(
     assert.equal(sink.leaked, false, sink.shutdownError?.message ?? "");
   },
 );
+
+test("ETW: packing, prepopulated dimensions and the Geneva account go through the same encoder", async () => {
+  standin.reset(true);
+  const options = {
+    pointsPerEvent: "max" as const,
+    prepopulatedDimensions: { "deployment.ring": "canary" },
+    account: "ProdAccount",
+    namespace: "Checkout",
+  };
+  const exporter = new NativeMetricsExporter({
+    ...options,
+    sink: new EtwSink({ library: STANDIN }),
+  });
+  const rm = await collectWorkload();
+  assert.equal(exportCode(exporter, rm), 0);
+  const memory = new MemorySink({ maxPayloadSize: 65360 });
+  new NativeMetricsExporter({ ...options, sink: memory }).export(rm, () => {});
+  const payloads = standin.calls("EventWriteTransfer").map((w) => (w.data as DataBlob[])[2]!.hex!);
+  assert.deepEqual(payloads, memory.events.map(hex), "the payloads the memory sink gets");
+  const metrics = rm.scopeMetrics.reduce((n, s) => n + s.metrics.length, 0);
+  assert.equal(payloads.length, metrics, "one event per metric: every point of a metric packed");
+  const points = payloads.flatMap((p) => flattenRequest(decodeMetricsPayload(unhex(p))));
+  assert.equal(points.length, WORKLOAD_POINTS);
+  for (const p of points) {
+    assert.equal(p.attributes["deployment.ring"], "canary");
+    assert.equal(p.resource._microsoft_metrics_account, "ProdAccount");
+    assert.equal(p.resource._microsoft_metrics_namespace, "Checkout");
+  }
+  const s = exporter.stats;
+  assert.equal(s.eventsWritten, metrics);
+  assert.equal(s.pointsWritten, WORKLOAD_POINTS);
+  await exporter.shutdown();
+});
