@@ -164,7 +164,9 @@ testUnless(
       if (Date.now() > end) throw new Error(`perf did not attach: ${perf.stderr}`);
       await sleep(50);
     }
-    writeFileSync(`${TRACING}/trace`, "\n"); // opened with O_TRUNC: clears the buffer
+    // Clear the top-level buffer as a shell does (open with O_TRUNC). Bun's writeFileSync does
+    // not clear it (it does not truncate at open), so earlier runs' events would remain.
+    assert.equal(spawnSync("sh", ["-c", `echo > ${TRACING}/trace`]).status, 0);
     writeFileSync(`${TRACING}/events/user_events/otlp_metrics/enable`, "1");
     let stats;
     try {
