@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { pointToJson, toJsonText } from "../src/cli/output.ts";
-import { env, test } from "./harness.ts";
-import { runCli } from "./fixtures/cli_run.ts";
+import { env, test, testUnless } from "./harness.ts";
+import { cliCommand, runCli } from "./fixtures/cli_run.ts";
 import { buildPerfData, otlpRecord } from "./fixtures/perf_data_builder.ts";
 import { hex, traceLine, workloadPayloads } from "./fixtures/payloads.ts";
 
@@ -246,3 +246,47 @@ test("status on this machine", () => {
     }
   }
 });
+
+const asNobody = (() => {
+  // `id -u`, not process.getuid(): Deno wants --allow-sys for that.
+  if (spawnSync("id", ["-u"], { encoding: "utf8" }).stdout.trim() !== "0") {
+    return "needs root (to run status as uid 65534)";
+  }
+  if (spawnSync("setpriv", ["--version"]).status !== 0) return "setpriv (util-linux) missing";
+  return undefined;
+})();
+
+testUnless(asNobody, "status as an unprivileged user: tracefs not accessible, with the fix", () => {
+  const dir = tmp();
+  try {
+    // A stand-in tracefs: root's and 0700, like the real one.
+    writeFileSync(`${dir}/trace`, "");
+    writeFileSync(`${dir}/user_events_data`, "");
+    chmodSync(dir, 0o700);
+    const denoDir = mkdtempSync(`${env("TMPDIR") ?? "/tmp"}/deno-nobody-`);
+    chmodSync(denoDir, 0o777);
+    const r = spawnSync("setpriv", [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      ...cliCommand(),
+      "status",
+      "--tracefs",
+      dir,
+    ], { encoding: "utf8", env: { ...procEnv(), DENO_DIR: denoDir, HOME: denoDir } });
+    rmSync(denoDir, { recursive: true, force: true });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /user\s+uid 65534/);
+    assert.match(
+      r.stdout,
+      /FAIL\s+user_events\s+cannot look into .* \(EACCES\): tracefs is root's/,
+    );
+    assert.match(r.stdout, /fix: run as root, or give a group access: chgrp tracing/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function procEnv(): Record<string, string> {
+  return (globalThis as unknown as { process: { env: Record<string, string> } }).process.env;
+}

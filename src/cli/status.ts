@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { release } from "node:os";
 import process from "node:process";
 import { platform, runtime } from "../../ffi/runtime.ts";
@@ -47,6 +47,16 @@ function canAccess(path: string, mode: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** `undefined` when `path` exists, else the error code (`ENOENT`, `EACCES`, ...). */
+function statError(path: string): string | undefined {
+  try {
+    statSync(path);
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code ?? "error";
   }
 }
 
@@ -125,7 +135,18 @@ function linuxChecks(event: string, tracefsOption: string | undefined): Check[] 
   checks.push({ level: "ok", what: "tracefs", detail: `mounted at ${tracefs}` });
 
   const data = `${tracefs}/user_events_data`;
-  if (!existsSync(data)) {
+  const seen = statError(data);
+  if (seen === "EACCES" || seen === "EPERM") {
+    checks.push({
+      level: "problem",
+      what: "user_events",
+      detail: `cannot look into ${tracefs} (${seen}): tracefs is root's (mode 0700)`,
+      fix: `run as root, or give a group access: chgrp tracing ${tracefs} ${data} && ` +
+        `chmod g+x ${tracefs} && chmod g+w ${data}   (and add the user to group tracing)`,
+    });
+    return checks;
+  }
+  if (seen !== undefined) {
     checks.push({
       level: "problem",
       what: "user_events",
