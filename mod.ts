@@ -47,6 +47,7 @@ export {
   type UnavailableReason,
 } from "./src/sinks/select.ts";
 export type { DropCounts, ExporterStats } from "./src/diagnostics.ts";
+export type { DimensionValue } from "./src/geneva.ts";
 export {
   errnoName,
   EtwError,
