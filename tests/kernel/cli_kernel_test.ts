@@ -215,7 +215,7 @@ test("listen --count stops by itself; --metric and --attr filter; --pretty", asy
     "mykey1=myvalue1",
   ]);
   await listen.waitFor(/listening to/, "listen");
-  const pretty = cli(["listen", "--pretty", "--duration", "8"]);
+  const pretty = cli(["listen", "--pretty"]); // stopped below, once the exporter is done
   await pretty.waitFor(/listening to/, "listen --pretty");
   await runExporter(2);
   const code = await listen.exit;
@@ -227,7 +227,8 @@ test("listen --count stops by itself; --metric and --attr filter; --pretty", asy
     assert.equal(l.attributes.mykey1, "myvalue1");
   }
   assert.match(listen.stderr, /stopped: count/);
-  assert.equal(await pretty.exit, 0, pretty.stderr);
+  await sleep(500);
+  assert.equal(await pretty.stop("SIGINT"), 0, pretty.stderr);
   assert.match(pretty.stdout.split("\n")[0]!, /^TIME\s+METRIC\s+KIND\s+VALUE\s+ATTRIBUTES$/);
   assert.match(pretty.stdout, /counter_u64_test\s+sum\s+\d+\s+mykey1="myvalue1"/);
   save("listen-pretty.txt", pretty.stdout);
