@@ -149,8 +149,11 @@ function withoutNewZeros(stats: unknown, baseline: unknown): unknown {
   if (typeof stats !== "object" || stats === null) return stats;
   const base = (baseline ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
+  const top = stats as Record<string, unknown>;
   for (const [k, v] of Object.entries(stats)) {
     if (!(k in base) && allZero(v)) continue;
+    // one point per event (no packing here): pointsWritten, added since, equals eventsWritten
+    if (!(k in base) && k === "pointsWritten" && v === top.eventsWritten) continue;
     out[k] = typeof v === "object" ? withoutNewZeros(v, base[k]) : v;
   }
   return out;
