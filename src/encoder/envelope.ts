@@ -40,8 +40,10 @@
  *
  * @module
  */
-import type { InstrumentationScope } from "@opentelemetry/core";
-import type { MetricData, ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type { MetricData, ResourceMetrics, ScopeMetrics } from "@opentelemetry/sdk-metrics";
+
+/** The SDK's instrumentation scope, as `ScopeMetrics` carries it. */
+type InstrumentationScope = ScopeMetrics["scope"];
 import { type AttributeDropCounts, AttributeSetCache, emptyDropCounts } from "./attributes.ts";
 import * as F from "./fields.ts";
 import { ProtoWriter, putVarint, tag, varintSize, WireType } from "./wire.ts";
