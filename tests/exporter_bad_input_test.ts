@@ -8,9 +8,9 @@ import {
 } from "@opentelemetry/sdk-metrics";
 import { MemorySink, NativeMetricsExporter, type NativeSink, WRITE_OK } from "../mod.ts";
 import { test } from "./harness.ts";
-import { collectWorkload } from "./workload.ts";
+import { collectWorkload, WORKLOAD_POINTS } from "./workload.ts";
 
-const POINTS = 14;
+const POINTS = WORKLOAD_POINTS;
 
 function accounted(e: NativeMetricsExporter): number {
   const s = e.stats;

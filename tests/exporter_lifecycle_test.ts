@@ -11,7 +11,7 @@ import {
 } from "../mod.ts";
 import { readSmallFile } from "../ffi/mod.ts";
 import { runtimeName, test, testUnless } from "./harness.ts";
-import { collectWorkload } from "./workload.ts";
+import { collectWorkload, WORKLOAD_POINTS } from "./workload.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasUserEvents = readSmallFile("/sys/kernel/tracing/user_events_data").errno !== 2;
@@ -76,7 +76,7 @@ testUnless(
     });
     assert.deepEqual(more, [], "reported once, not per export");
     const stats = exporter!.stats;
-    assert.equal(stats.pointsDropped.unavailable, 28);
+    assert.equal(stats.pointsDropped.unavailable, 2 * WORKLOAD_POINTS);
     assert.equal(stats.eventsWritten, 0);
     const probe = NativeMetricsExporter.probe();
     assert.equal(probe.available, false);
@@ -145,10 +145,14 @@ test("unavailable at start, available later: retried on schedule, writes without
   assert.equal(exportOnce(e, rm), 0);
   assert.equal(state.calls, 3);
   assert.deepEqual(e.status, { state: "ready", sink: "memory" });
-  assert.equal(memory.events.length, 14, "written from the export that found it available");
+  assert.equal(
+    memory.events.length,
+    WORKLOAD_POINTS,
+    "written from the export that found it available",
+  );
   const st = e.stats;
-  assert.equal(st.pointsDropped.unavailable, 28);
-  assert.equal(st.eventsWritten, 14);
+  assert.equal(st.pointsDropped.unavailable, 2 * WORKLOAD_POINTS);
+  assert.equal(st.eventsWritten, WORKLOAD_POINTS);
 });
 
 test("the reason follows the failure; a permanent reason is not retried; retry: false never retries", async () => {

@@ -11,9 +11,9 @@ import {
 } from "../src/sinks/user_events/abi.ts";
 import type { UserEventsSyscalls } from "../src/sinks/user_events/syscalls.ts";
 import { test } from "./harness.ts";
-import { collectWorkload } from "./workload.ts";
+import { collectWorkload, WORKLOAD_POINTS } from "./workload.ts";
 
-const POINTS = 14;
+const POINTS = WORKLOAD_POINTS;
 const { EBADF, EFAULT, EINVAL, ENOSPC, EINTR, EACCES, EADDRINUSE, ENOMEM, ENOENT } = Errno;
 
 /** What the double does with the next calls: a queue of errnos (0 = succeed), then `rest`. */
