@@ -236,6 +236,11 @@ test("status on this machine", () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /FAIL\s+user_events/);
     assert.match(r.stdout, /fix: use a kernel built with CONFIG_USER_EVENTS=y/);
+    for (const args of [["listen"], ["forward", "--endpoint", "http://127.0.0.1:9"]]) {
+      const l = runCli([...args, "--duration", "1"]);
+      assert.equal(l.status, 1, l.stderr);
+      assert.match(l.stderr, /has no user_events_data: this kernel has no user_events/);
+    }
   } else {
     assert.equal(check("user_events")?.level, "ok");
     assert.ok(check("may write"), JSON.stringify(json));

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { TracefsListener } from "../listener/listener.ts";
 import { createEvent, deleteEvent, dynamicEventLine, eventExists, findTracefs } from "./tracefs.ts";
 import { warn } from "./common.ts";
@@ -54,6 +55,12 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
     );
   }
   const { event, command } = options;
+  if (!existsSync(`${tracefs}/user_events_data`) && existsSync(`${tracefs}/trace`)) {
+    throw new CaptureError(
+      `${tracefs} has no user_events_data: this kernel has no user_events (it needs Linux 6.4 ` +
+        `or later built with CONFIG_USER_EVENTS=y); 'otel-native-metrics status' says more`,
+    );
+  }
   let created = false;
   if (!eventExists(tracefs, event)) {
     try {

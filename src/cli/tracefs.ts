@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import {
   cString,
   errno,
@@ -14,6 +14,7 @@ import {
   NativeBlock,
   O_CLOEXEC,
   O_WRONLY,
+  readSmallFile,
 } from "../../ffi/mod.ts";
 import { eventDefinition, OTLP_METRICS_FIELDS } from "../sinks/user_events/abi.ts";
 import { DEFAULT_TRACEFS, tracefsFromMounts } from "../sinks/user_events/discovery.ts";
@@ -24,9 +25,8 @@ const DIAG_IOCSDEL = 0x40082a01n;
 /** The tracefs directory: `/sys/kernel/tracing` if mounted, else the first in /proc/mounts. */
 export function findTracefs(): string | undefined {
   let mounts: string[] = [];
-  try {
-    mounts = tracefsFromMounts(readFileSync("/proc/mounts", "utf8"));
-  } catch { /* no /proc */ }
+  const text = readSmallFile("/proc/mounts").text;
+  if (text !== undefined) mounts = tracefsFromMounts(text);
   if (mounts.includes(DEFAULT_TRACEFS) || existsSync(`${DEFAULT_TRACEFS}/trace`)) {
     return DEFAULT_TRACEFS;
   }
@@ -52,10 +52,31 @@ export function eventExists(tracefs: string, event: string): boolean {
   return existsSync(`${tracefs}/events/user_events/${event}/id`);
 }
 
-/** Creates `user_events:<event>` (persistent until deleted). Throws the fs error. */
+/** O_APPEND (x86_64 and aarch64 Linux). */
+const O_APPEND = 0x400;
+
+/**
+ * Creates `user_events:<event>` (persistent until deleted). Throws an error whose `code` is the
+ * errno name (`ENOENT`, `EACCES`, ...). Through libc, like the listener's own tracefs writes:
+ * the listener's ring-buffer descriptors are opened right after, and must not share fd numbers
+ * with anything the runtime's fs layer might still close (a Bun run once saw EBADF on one).
+ */
 export function createEvent(tracefs: string, event: string): void {
   // Append, never truncate: opening dynamic_events with O_TRUNC deletes every dynamic event.
-  appendFileSync(`${tracefs}/dynamic_events`, dynamicEventLine(event) + "\n");
+  const c = libc();
+  const path = `${tracefs}/dynamic_events`;
+  const fd = c.open(cString(path), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const fail = (what: string) => {
+    const name = errnoName(errno());
+    throw Object.assign(new Error(`${what} ${path}: ${name}`), { code: name.split(" ")[0] });
+  };
+  if (fd < 0) fail("cannot open");
+  try {
+    const bytes = new TextEncoder().encode(dynamicEventLine(event) + "\n");
+    if (c.write(fd, bytes, BigInt(bytes.length)) !== bytes.length) fail("cannot write");
+  } finally {
+    c.close(fd);
+  }
 }
 
 /**
