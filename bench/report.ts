@@ -13,7 +13,7 @@ import type { Summary } from "./stats.ts";
 
 const RUNTIMES = ["bun", "deno"] as const;
 /** Version of the result files' layout; files of another version are left out of the report. */
-export const RESULTS_FORMAT = 3;
+export const RESULTS_FORMAT = 4;
 
 const ms = (x: number) => x.toFixed(2);
 const ns = (x: number) => x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1);
@@ -89,7 +89,6 @@ export function render(dir: string): string {
   p();
   p(`| target | ${runs.map(runtimeLabel).join(" | ")} |`);
   p(`|---|${runs.map(() => "---").join("|")}|`);
-  const mode = (r: RuntimeResults, a: string) => r.modes.find((m) => m.attributes === a)!;
   for (const t of targets(runs[0]!)) {
     row(t.name, (r) => {
       const x = targets(r).find((y) => y.name === t.name)!;
@@ -230,36 +229,75 @@ export function render(dir: string): string {
   p();
 
   // -- 5. packing
-  p("## 5. Packing several points per event (bench only)");
-  p();
-  p("Not an exporter option: the consumers' wire contract is one point per event. `bench/packing.ts`");
-  p("fills each request with as many points of one metric as fit in 4,048 bytes (the default");
-  p("payload limit), reusing the library's point encoder and envelopes, written through the same");
-  p("`writev` path. Steady attributes; nanoseconds per point, encode + write.");
-  p();
-  p("| runtime | events per collection: one per point / packed | payload bytes per event | one per point | packed | packed / one per point |");
-  p("|---|---|---|---|---|---|");
-  for (const r of runs) {
-    const m = mode(r, "steady");
+  const packs = runs.flatMap((r) => {
+    const m = r.modes.find((x) => x.attributes === "steady");
+    return m?.packing && m.packed ? [{ r, m, k: m.packing }] : [];
+  });
+  if (packs.length > 0) {
+    const k0 = packs[0]!.k;
+    p('## 5. Packing several points per event (`pointsPerEvent: "max"`)');
+    p();
+    p("An exporter option (opt-in; the default, one point per event, is the consumers' contract):");
     p(
-      `| ${runtimeLabel(r)} | ${m.perPointEvents.toLocaleString("en-US")} / ${m.packedEvents} | ` +
-        `${m.perPointBytes} / ${m.packedBytes} | ${spread(m.write, ns)} | ${
-          spread(m.packed!, ns)
-        } | ` +
-        `**${ratio(m.packed!.median / m.write.median)}** |`,
+      `as many points of one metric as fit in \`maxPayloadSize\` (${
+        k0.limit.toLocaleString("en-US")
+      } bytes here) in one`,
     );
-  }
-  p();
-  for (const r of runs) {
+    p("`ExportMetricsServiceRequest`. Both exporters write the same steady collection of");
     p(
-      `- ${runtimeLabel(r)}: packed events of a ${
-        r.packing.points.toLocaleString("en-US")
-      }-point ` +
-        `collection (${r.packing.events} events) decode to exactly the points of the per-point ` +
-        `events, none over the limit: ${r.packing.identical ? "yes" : "**NO**"}.`,
+      `${k0.points.toLocaleString("en-US")} points to \`/dev/null\` through \`UserEventsWriter\` ` +
+        "(encode + one `writev` per event, as in §2),",
     );
+    p("alternating within each repetition. ns/point: median over the repetitions; events/s and");
+    p("points/s: the events (points) of one export ÷ the median export time.");
+    p();
+    p("Ring-buffer pages: what these events would fill in the kernel's ftrace ring buffer");
+    p("(`bench/ring_buffer.ts`, from `kernel/trace/ring_buffer.c`): an event with an N-byte");
+    p("payload takes ALIGN(8 + 24 + N, 4) bytes (8: the ring-buffer event header with its length");
+    p("word, used for records over 112 bytes, i.e. N > 88, every metric event; 24: `trace_entry` 8 +");
+    p("`protocol`, `version`, `rel_loc` 16); a 4,096-byte page holds 4,096 − 16 = 4,080 bytes of");
+    p("events and an event never spans pages (the one that does not fit pads the page and opens");
+    p("the next). Counted from an empty page; the 8-byte time extend before the first event of an");
+    p("export (more than 134 ms after the previous one) is left out.");
+    p();
+    p("| runtime | events | events per 10,000 points | payload bytes per event | ns/point (encode + writev) | events/s | points/s | ring-buffer pages per 10,000 points |");
+    p("|---|---|---|---|---|---|---|---|");
+    const int = (x: number) => Math.round(x).toLocaleString("en-US");
+    for (const { r, m, k } of packs) {
+      const shape = (name: string, x: typeof k.packed, s: Summary) =>
+        p(
+          `| ${runtimeLabel(r)} | ${name} | ${int(x.eventsPer10k)} | ${int(x.payloadBytes)} | ` +
+            `${spread(s, ns)} | ${int(x.eventsPerSecond)} | ${int(x.pointsPerSecond)} | ` +
+            `${int(x.pagesPer10k)} |`,
+        );
+      shape("one point per event", k.perPoint, m.write);
+      shape('packed, `"max"`', k.packed, m.packed!);
+      const q = (a: number, b: number) => ratio(a / b);
+      p(
+        `| ${runtimeLabel(r)} | packed ÷ one per point | ${
+          q(k.packed.eventsPer10k, k.perPoint.eventsPer10k)
+        } | ${q(k.packed.payloadBytes, k.perPoint.payloadBytes)} | **${
+          q(k.packed.nsPerPoint, k.perPoint.nsPerPoint)
+        }** | ${q(k.packed.eventsPerSecond, k.perPoint.eventsPerSecond)} | ${
+          q(k.packed.pointsPerSecond, k.perPoint.pointsPerSecond)
+        } | **${q(k.packed.pagesPer10k, k.perPoint.pagesPer10k)}** |`,
+      );
+    }
+    p();
+    for (const { r, k } of packs) {
+      p(
+        `- ${runtimeLabel(r)}: the ${k.packed.events} packed events of the last timed ` +
+          `${k.points.toLocaleString("en-US")}-point collection decode to exactly the points of ` +
+          `its ${k.perPoint.events.toLocaleString("en-US")} per-point events, in order: ${
+            k.samePoints ? "yes" : "**NO**"
+          }; over the limit: ${k.overLimit === 0 ? "none" : `**${k.overLimit}**`}; ` +
+          `stats (events, points) agree with what the sink received: ${
+            k.statsAgree ? "yes" : "**NO**"
+          }.`,
+      );
+    }
+    p();
   }
-  p();
   // -- 6. OTLP/HTTP
   if (runs.some((r) => r.otlp.length > 0)) {
     p("## 6. What a user would pick instead: OTLP/protobuf over HTTP");
@@ -350,6 +388,19 @@ export function summaryLines(r: RuntimeResults): string[] {
       } official), encode+write ${ns(m.write.median)} ns/pt, floor ${ns(m.floor!.median)} ns, ` +
         `JS writev ${ns(m.writevOnly!.median)} ns`,
     );
+    const k = m.packing;
+    if (k) {
+      const x = k.packed, y = k.perPoint;
+      lines.push(
+        `packing ("max" / 1 per event, per ${k.points} points): ${x.events} / ${y.events} events, ` +
+          `${ns(x.nsPerPoint)} / ${ns(y.nsPerPoint)} ns/pt, ` +
+          `${Math.round(x.eventsPerSecond)} / ${Math.round(y.eventsPerSecond)} events/s, ` +
+          `${Math.round(x.pointsPerSecond)} / ${Math.round(y.pointsPerSecond)} points/s, ` +
+          `${x.pages} / ${y.pages} ring-buffer pages; ` +
+          `same points: ${k.samePoints ? "yes" : "NO"}, over the limit: ${k.overLimit}, ` +
+          `stats agree: ${k.statsAgree ? "yes" : "NO"}`,
+      );
+    }
   }
   return lines;
 }
