@@ -25,4 +25,8 @@ done
 deno test --allow-all --no-lock --no-check tests/kernel/cli_kernel_test.ts || rc=1
 bun test --timeout 600000 tests/kernel/cli_kernel_test.ts || rc=1
 # --- end CLI ---
+# --- packing (pointsPerEvent "max": a TracefsListener and `listen` receive every point; prints events/pages per 10,000 points) ---
+deno test --allow-all --no-lock --no-check tests/kernel/packing_kernel_test.ts || rc=1
+bun test --timeout 600000 tests/kernel/packing_kernel_test.ts || rc=1
+# --- end packing ---
 exit $rc
