@@ -10,6 +10,6 @@ if [ ! -x "$bin/deno" ] || [ ! -x "$bin/bun" ]; then
   exit 1
 fi
 echo "== deno $("$bin/deno" --version | head -1)"
-"$bin/deno" test --allow-ffi --allow-read --allow-env --allow-run --allow-write --allow-net=127.0.0.1 --v8-flags=--expose-gc tests/
+"$bin/deno" test --allow-ffi --allow-read --allow-env --allow-run --allow-write --allow-net=127.0.0.1 --allow-sys --v8-flags=--expose-gc tests/
 echo "== bun $("$bin/bun" --version)"
 "$bin/bun" test --timeout 120000
