@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import dc from "node:diagnostics_channel";
-import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { MetricsBatcher, metricsUrl, OtlpForwarder, parseRetryAfter } from "../src/forward/mod.ts";
 import { test, testUnless } from "./harness.ts";
@@ -325,3 +325,117 @@ function tmpDir(): string {
   const p = (globalThis as { process: { env: Record<string, string> } }).process;
   return p.env.TMPDIR ?? "/tmp";
 }
+
+/**
+ * A test CA and a certificate for 127.0.0.1 it signed, made with openssl (rustls, under Deno,
+ * refuses a self-signed CA certificate used as the server's own), or why there are none.
+ */
+function testCertificates(): { key: string; cert: string; caFile: string } | string {
+  const d = `${tmpDir()}/otel-native-tls-${Date.now()}`;
+  const steps = [
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=otel-native test CA",
+      "-keyout",
+      `${d}-ca-key.pem`,
+      "-out",
+      `${d}-ca.pem`,
+    ],
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-keyout",
+      `${d}-key.pem`,
+      "-out",
+      `${d}.csr`,
+    ],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${d}.csr`,
+      "-CA",
+      `${d}-ca.pem`,
+      "-CAkey",
+      `${d}-ca-key.pem`,
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-out",
+      `${d}-cert.pem`,
+      "-extfile",
+      `${d}.ext`,
+    ],
+  ];
+  writeFileSync(`${d}.ext`, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+  for (const args of steps) {
+    const r = spawnSync("openssl", args, { encoding: "utf8" });
+    if (r.error || r.status !== 0) return `openssl ${args[0]} failed: ${r.error ?? r.stderr}`;
+  }
+  return {
+    key: readFileSync(`${d}-key.pem`, "utf8"),
+    cert: readFileSync(`${d}-cert.pem`, "utf8"),
+    caFile: `${d}-ca.pem`,
+  };
+}
+
+testUnless(
+  noNet,
+  "forward CLI over https: delivered when the receiver's certificate is trusted, refused when not",
+  async () => {
+    const tls = testCertificates();
+    if (typeof tls === "string") assert.fail(tls);
+    const receiver = new FaultReceiver();
+    const url = await receiver.start(0, { key: tls.key, cert: tls.cert });
+    assert.match(url, /^https:/);
+    try {
+      const payloads = await workloadPayloads();
+      const file = `${tmpDir()}/payloads-tls.hex`;
+      writeFileSync(file, payloads.map((p) => hex(p)).join("\n"));
+      const run = (trusted: boolean) => {
+        const [cmd, ...args] = cliCommand();
+        const deno = !!(globalThis as { Deno?: unknown }).Deno;
+        // Deno trusts extra CAs with --cert, Bun (like Node) through NODE_EXTRA_CA_CERTS.
+        const pre = deno && trusted ? [args[0]!, "--cert", tls.caFile, ...args.slice(1)] : args;
+        const env = {
+          ...(globalThis as unknown as { process: { env: Record<string, string> } }).process.env,
+        };
+        if (!deno && trusted) env.NODE_EXTRA_CA_CERTS = tls.caFile;
+        const child = spawn(cmd!, [
+          ...pre,
+          "forward",
+          "--endpoint",
+          url,
+          "--input",
+          file,
+          "--shutdown-timeout",
+          "2",
+        ], { env });
+        let stderr = "";
+        child.stderr.on("data", (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
+        return new Promise<{ code: number; stderr: string }>((r) =>
+          child.on("exit", (c: number) => r({ code: c, stderr }))
+        );
+      };
+      const refused = await run(false);
+      assert.notEqual(refused.code, 0, "an untrusted certificate must not be accepted");
+      assert.equal(receiver.acceptedPoints, 0);
+      const ok = await run(true);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(receiver.acceptedPoints, payloads.length);
+    } finally {
+      await receiver.stop();
+    }
+  },
+);
