@@ -419,11 +419,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
     const stats = this.#stats;
     for (let i = 0; i < points.length; i++) {
       const enabled = this.#sinkEnabled(sink);
-      if (enabled !== true) {
-        if (enabled === false) stats.pointsSkippedNoListener += points.length - i;
-        else stats.pointsDropped.sinkError += points.length - i;
-        return;
-      }
+      if (enabled !== true) return this.#notListening(enabled, points.length - i);
       let start: number;
       try {
         start = encoder.encode(env, points[i] as Parameters<PointEncoder["encode"]>[1], i);
@@ -452,11 +448,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
         stats.eventsWritten++;
         stats.pointsWritten++;
         stats.bytesWritten += size;
-      } else if (rc === WRITE_NOT_LISTENING) {
-        stats.pointsSkippedNoListener++;
-      } else if (typeof rc === "number" && Number.isInteger(rc) && rc > 0) {
-        this.#writeFailed(sink, env, rc);
-      } else this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc);
+      } else this.#notWritten(sink, env, rc, 1);
     }
   }
 
@@ -479,11 +471,7 @@ export class NativeMetricsExporter implements PushMetricExporter {
     let i = 0;
     while (i < points.length) {
       const enabled = this.#sinkEnabled(sink);
-      if (enabled !== true) {
-        if (enabled === false) stats.pointsSkippedNoListener += points.length - i;
-        else stats.pointsDropped.sinkError += points.length - i;
-        return;
-      }
+      if (enabled !== true) return this.#notListening(enabled, points.length - i);
       let start: number;
       try {
         start = encoder.encodePacked(env, points, i, this.#pointsPerEvent, limit);
@@ -518,15 +506,27 @@ export class NativeMetricsExporter implements PushMetricExporter {
         stats.eventsWritten++;
         stats.pointsWritten += count;
         stats.bytesWritten += size;
-      } else if (rc === WRITE_NOT_LISTENING) {
-        stats.pointsSkippedNoListener += count;
-      } else if (typeof rc === "number" && Number.isInteger(rc) && rc > 0) {
-        this.#writeFailed(sink, env, rc);
-        stats.pointsDropped.writeError += count - 1;
-      } else {
-        this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc);
-        stats.pointsDropped.sinkError += count - 1;
-      }
+      } else this.#notWritten(sink, env, rc, count);
+    }
+  }
+
+  /** The `remaining` points of a metric when the sink stopped listening (or misbehaved). */
+  #notListening(enabled: false | undefined, remaining: number): void {
+    if (enabled === false) this.#stats.pointsSkippedNoListener += remaining;
+    else this.#stats.pointsDropped.sinkError += remaining;
+  }
+
+  /** An event of `count` points that `write()` did not write: counted by what it returned. */
+  #notWritten(sink: NativeSink, env: MetricEnvelope, rc: unknown, count: number): void {
+    const stats = this.#stats;
+    if (rc === WRITE_NOT_LISTENING) {
+      stats.pointsSkippedNoListener += count;
+    } else if (typeof rc === "number" && Number.isInteger(rc) && rc > 0) {
+      this.#writeFailed(sink, env, rc);
+      stats.pointsDropped.writeError += count - 1;
+    } else {
+      this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc);
+      stats.pointsDropped.sinkError += count - 1;
     }
   }
 

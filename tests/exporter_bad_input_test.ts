@@ -1,6 +1,7 @@
 // Careless or hostile input through the public API: every point lands in exactly one stats
 // bucket, nothing escapes, nothing throws into the caller.
 import assert from "node:assert/strict";
+import { diag, DiagLogLevel } from "@opentelemetry/api";
 import {
   AggregationTemporality,
   InstrumentType,
@@ -34,6 +35,17 @@ function customSink(overrides: Partial<NativeSink>): NativeSink & { memory: Memo
     shutdown: () => {},
     ...overrides,
   };
+}
+
+/** Registers a diag logger collecting warnings and errors; `diag.disable()` removes it. */
+function captureDiag(): string[] {
+  const messages: string[] = [];
+  const keep = (m: string) => void messages.push(m);
+  diag.setLogger(
+    { error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} },
+    DiagLogLevel.WARN,
+  );
+  return messages;
 }
 
 /** Collects unhandled rejections while `fn` runs and a little after. */
@@ -147,15 +159,7 @@ test("a custom sink whose shutdown() throws or rejects: shutdown resolves, nothi
 });
 
 test("a sink whose staging memory is too small: the drop says so", async () => {
-  const messages: string[] = [];
-  const { diag, DiagLogLevel } = await import("@opentelemetry/api");
-  diag.setLogger({
-    error: (m: string) => void messages.push(m),
-    warn: (m: string) => void messages.push(m),
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  }, DiagLogLevel.WARN);
+  const messages = captureDiag();
   try {
     const small = customSink({ staging: new Uint8Array(new ArrayBuffer(64)) });
     const exporter = new NativeMetricsExporter({ sink: small });
@@ -252,15 +256,7 @@ test("a write racing the last listener (WRITE_NOT_LISTENING) is skipped, not dro
 });
 
 test("a sink that could not be released cleanly at shutdown: logged with its reason", async () => {
-  const messages: string[] = [];
-  const { diag, DiagLogLevel } = await import("@opentelemetry/api");
-  diag.setLogger({
-    error: (m: string) => void messages.push(m),
-    warn: (m: string) => void messages.push(m),
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  }, DiagLogLevel.WARN);
+  const messages = captureDiag();
   try {
     const sink = customSink({});
     const leaky = Object.assign(sink, {
