@@ -244,8 +244,10 @@ test("--event NAME: listen and status follow an exporter with another eventName"
   const args = runtimeName === "deno"
     ? ["run", "-A", "--no-lock", "tests/kernel/fixtures/rate_producer.ts", "500", "1", event]
     : ["tests/kernel/fixtures/rate_producer.ts", "500", "1", event];
-  const producer = new Child(proc.execPath, args);
+  // status while listen is attached and waiting: it cannot have stopped yet (it needs the
+  // producer's events), so "enabled in" is deterministic.
   const status = runCli(["status", "--event", event]);
+  const producer = new Child(proc.execPath, args);
   assert.equal(await producer.exit, 0, producer.stderr);
   assert.equal(await listen.exit, 0, listen.stderr);
   const lines = listen.stdout.trim().split("\n").map((l) => JSON.parse(l));
