@@ -7,14 +7,15 @@
  * restart; `status` inside the VM. Outputs are copied to $OTEL_NATIVE_VM_OUT/cli/ (README).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import dc from "node:diagnostics_channel";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readSmallFile } from "../../ffi/mod.ts";
 import { deleteEvent, eventExists } from "../../src/cli/tracefs.ts";
 import { runtimeName, testUnless } from "../harness.ts";
-import { cliCommand, REPO, runCli } from "../fixtures/cli_run.ts";
+import { cliCommand, runCli } from "../fixtures/cli_run.ts";
 import { FaultReceiver } from "../fixtures/fault_receiver.ts";
+import { Child } from "./helpers/child.ts";
 import { decodeMetricsPayload, flattenRequest } from "../../src/decode.ts";
 import { MetricsBatcher } from "../../src/forward/batcher.ts";
 
@@ -33,68 +34,6 @@ const OUT = `${proc.env.OTEL_NATIVE_VM_OUT ?? "/run/out"}/cli/${runtimeName}-${
 // @elastic/mockotlpserver's subscription to received metrics.
 const metricsChannel = dc.channel("otlp.v1.metrics");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A child process with its output collected. Under Deno through Deno.Command: Deno's
- * node:child_process reports a child that handled SIGINT/SIGTERM and exited 0 as killed by the
- * signal (exit code null), which would hide the exit status these tests check.
- */
-class Child {
-  stdout = "";
-  stderr = "";
-  exit: Promise<number>;
-  readonly #kill: (signal: "SIGINT" | "SIGTERM") => void;
-  constructor(cmd: string, args: string[]) {
-    const D = (globalThis as { Deno?: DenoLike }).Deno;
-    if (D) {
-      const child = new D.Command(cmd, { args, cwd: REPO, stdout: "piped", stderr: "piped" })
-        .spawn();
-      const pump = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
-        const decoder = new TextDecoder();
-        for await (const chunk of stream) this[into] += decoder.decode(chunk, { stream: true });
-      };
-      const done = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
-      this.exit = child.status.then(async (s) => {
-        await done;
-        return s.signal ? -1 : s.code;
-      });
-      this.#kill = (signal) => child.kill(signal);
-    } else {
-      const child: ChildProcess = spawn(cmd, args, { cwd: REPO });
-      child.stdout!.on("data", (d: Uint8Array) => (this.stdout += new TextDecoder().decode(d)));
-      child.stderr!.on("data", (d: Uint8Array) => (this.stderr += new TextDecoder().decode(d)));
-      this.exit = new Promise((r) => child.on("close", (code: number | null) => r(code ?? -1)));
-      this.#kill = (signal) => child.kill(signal);
-    }
-  }
-  async waitFor(re: RegExp, what: string, ms = 60_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!re.test(this.stderr)) {
-      if (Date.now() > end) {
-        throw new Error(`timed out waiting for ${what}; stderr: ${this.stderr}`);
-      }
-      await sleep(50);
-    }
-  }
-  async stop(signal: "SIGINT" | "SIGTERM"): Promise<number> {
-    this.#kill(signal);
-    return await this.exit;
-  }
-}
-
-interface DenoLike {
-  Command: new (
-    cmd: string,
-    o: { args: string[]; cwd: string; stdout: "piped"; stderr: "piped" },
-  ) => {
-    spawn(): {
-      stdout: ReadableStream<Uint8Array>;
-      stderr: ReadableStream<Uint8Array>;
-      status: Promise<{ code: number; signal: string | null }>;
-      kill(signal: string): void;
-    };
-  };
-}
 
 function cli(args: string[]): Child {
   const [cmd, ...pre] = cliCommand();

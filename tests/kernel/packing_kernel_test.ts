@@ -9,7 +9,6 @@
  * events, points and ring-buffer pages per 10,000 points, packed against one point per event.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ValueType } from "@opentelemetry/api";
@@ -22,9 +21,10 @@ import { type CapturedEvent, TracefsListener } from "../../src/listener/mod.ts";
 import { pointToJson, toJsonText } from "../../src/cli/output.ts";
 import { ExportMetricsServiceRequestSchema } from "../../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { runtimeName, testUnless } from "../harness.ts";
-import { cliCommand, REPO } from "../fixtures/cli_run.ts";
+import { cliCommand } from "../fixtures/cli_run.ts";
 import { hex } from "../hex.ts";
 import { ManualReader } from "../workload.ts";
+import { Child } from "./helpers/child.ts";
 import { KERNEL_RELEASE, NO_KERNEL, sleep, TRACING, until } from "./helpers/kernel.ts";
 
 const test = (name: string, fn: () => void | Promise<void>) => testUnless(NO_KERNEL, name, fn);
@@ -255,76 +255,6 @@ test(`[${runtimeName}] packed ("max") through the kernel: every event arrives, â
   }
 });
 
-/** The CLI running under this runtime, its output collected as it comes. */
-class RunningCli {
-  stdout = "";
-  stderr = "";
-  lines = 0;
-  readonly exit: Promise<number>;
-  readonly #kill: (signal: "SIGINT") => void;
-
-  constructor(args: string[]) {
-    const [cmd, ...pre] = cliCommand();
-    const D = (globalThis as { Deno?: DenoCommandLike }).Deno;
-    const take = (into: "stdout" | "stderr", text: string) => {
-      this[into] += text;
-      if (into === "stdout") { for (const c of text) if (c === "\n") this.lines++; }
-    };
-    if (D) {
-      // Deno.Command: Deno's node:child_process reports a child that handled SIGINT and exited
-      // 0 as killed by the signal, hiding the exit status checked here.
-      const child = new D.Command(cmd!, {
-        args: [...pre, ...args],
-        cwd: REPO,
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const pump = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
-        const decoder = new TextDecoder();
-        for await (const chunk of stream) take(into, decoder.decode(chunk, { stream: true }));
-      };
-      const done = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
-      this.exit = child.status.then(async (s) => {
-        await done;
-        return s.signal ? -1 : s.code;
-      });
-      this.#kill = (signal) => child.kill(signal);
-    } else {
-      const child: ChildProcess = spawn(cmd!, [...pre, ...args], { cwd: REPO });
-      const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-      child.stdout!.on(
-        "data",
-        (d: Uint8Array) => take("stdout", decoders.stdout.decode(d, { stream: true })),
-      );
-      child.stderr!.on(
-        "data",
-        (d: Uint8Array) => take("stderr", decoders.stderr.decode(d, { stream: true })),
-      );
-      this.exit = new Promise((r) => child.on("close", (code: number | null) => r(code ?? -1)));
-      this.#kill = (signal) => child.kill(signal);
-    }
-  }
-
-  async stop(): Promise<number> {
-    this.#kill("SIGINT");
-    return await this.exit;
-  }
-}
-
-interface DenoCommandLike {
-  Command: new (
-    cmd: string,
-    o: { args: string[]; cwd: string; stdout: "piped"; stderr: "piped" },
-  ) => {
-    spawn(): {
-      stdout: ReadableStream<Uint8Array>;
-      stderr: ReadableStream<Uint8Array>;
-      status: Promise<{ code: number; signal: string | null }>;
-      kill(signal: string): void;
-    };
-  };
-}
-
 test(`[${runtimeName}] otel-native-metrics listen prints every point of a packed export, once`, async () => {
   const rm = await collected();
   const total = countPoints(rm);
@@ -336,7 +266,8 @@ test(`[${runtimeName}] otel-native-metrics listen prints every point of a packed
     sink: new UserEventsSink(),
     pointsPerEvent: "max",
   });
-  const listen = new RunningCli(["listen", "--buffer-size-kb", String(BUFFER_KB)]);
+  const [cmd, ...pre] = cliCommand();
+  const listen = new Child(cmd!, [...pre, "listen", "--buffer-size-kb", String(BUFFER_KB)]);
   let stopped = false;
   try {
     const ready = Date.now() + 120_000;
