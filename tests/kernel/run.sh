@@ -16,11 +16,30 @@ for v in "${variants[@]}"; do
   else image[$v]=$("$HERE/build-kernel.sh" "$v" | tail -n 1); fi
   echo "[kernel] $v kernel ready after $(($(date +%s) - t)) s"
 done
+# What failed, printed again at the very end of the tier: a CI log shows its tail, and the
+# details of a failing test are otherwise hundreds of lines above it. Bun prints a test's error
+# before its "(fail)" line, so the lines since the previous result are kept; Deno prints an
+# "ERRORS" section (through its summary line) after the file's results.
+failures() {
+  awk '
+    /^ ?ERRORS ?$/ { deno = 1 }
+    deno { print; if (/^FAILED \|/) { deno = 0; print "" }; next }
+    /^\[check_trace\]|^error: |^\[guest-init\].*(timed out|FAILED)/ && !bun { print }
+    /^bun test v/ { bun = 1 }
+    /^Ran [0-9]+ tests? across/ { bun = 0; n = 0; next }
+    /^\(pass\)|^\(skip\)|^\(todo\)|\.\.\. ok|^(Check|running) / { n = 0; next }
+    /^\(fail\)/ { for (i = 1; i <= n; i++) print buf[i]; print; print ""; n = 0; next }
+    { buf[++n] = $0; if (n > 60) { for (i = 1; i < n; i++) buf[i] = buf[i + 1]; n-- } }
+' "$1"
+}
 failed=()
+declare -A outdir
 for v in "${variants[@]}"; do
   t=$(date +%s)
   echo "[kernel] === suite on the $v kernel"
-  if OTEL_NATIVE_KERNEL=${image[$v]} OTEL_NATIVE_VM_TIMEOUT=${OTEL_NATIVE_VM_TIMEOUT:-1500} \
+  outdir[$v]=$(mktemp -d "${TMPDIR:-/tmp}/otel-native-vm-$v.XXXXXX")
+  if OTEL_NATIVE_VM_OUT=${outdir[$v]} OTEL_NATIVE_KERNEL=${image[$v]} \
+    OTEL_NATIVE_VM_TIMEOUT=${OTEL_NATIVE_VM_TIMEOUT:-1500} \
     "$HERE/run-vm.sh" bash tests/kernel/guest-suite.sh; then
     echo "[kernel] suite passed on the $v kernel in $(($(date +%s) - t)) s"
   else
@@ -29,6 +48,10 @@ for v in "${variants[@]}"; do
   fi
 done
 if [ "${#failed[@]}" -ne 0 ]; then
+  for v in "${failed[@]}"; do
+    echo "[kernel] ===== what failed on the $v kernel (from ${outdir[$v]}/console.log) ====="
+    failures "${outdir[$v]}/console.log"
+  done
   echo "[kernel] tier FAILED on: ${failed[*]} ($(($(date +%s) - start)) s)"
   exit 1
 fi

@@ -27,8 +27,13 @@ export const PRE610_MATCHING = KERNEL_RELEASE.endsWith("-pre610");
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` every 10 ms until it is true; throws after `ms`. */
-export async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
+/**
+ * Polls `check` every 10 ms until it is true; throws after `ms`. The default is generous on
+ * purpose: the VM is emulated (TCG) on a shared 2-core machine, where a runtime's garbage
+ * collection or a kernel work item can stall for seconds; a check that never comes true still
+ * fails, only later.
+ */
+export async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
