@@ -112,15 +112,15 @@ test("unavailable at start, available later: retried on schedule, writes without
     memory,
     () => new TracefsNotFoundError("tracefs is not mounted"),
   );
+  const rm = await collectWorkload(); // before the clock starts: collecting may take a while
   let exporter: NativeMetricsExporter | undefined;
   const warnings = captureWarnings(() => {
     exporter = new NativeMetricsExporter({
       sink: factory,
-      retry: { initialDelayMs: 30, maxDelayMs: 60 },
+      retry: { initialDelayMs: 100, maxDelayMs: 200 },
     });
   });
   assert.equal(warnings.length, 1);
-  const rm = await collectWorkload();
   const e = exporter!;
   let s = e.status;
   assert.equal(s.state, "unavailable");
@@ -132,16 +132,18 @@ test("unavailable at start, available later: retried on schedule, writes without
   }
   exportOnce(e, rm); // not due yet: no retry
   assert.equal(state.calls, 1);
-  await sleep(40);
+  // Delays of 100 and 200 ms and sleeps with tens of ms of slack: a loaded CI machine may
+  // stall the test between the steps, and each check must still mean what it says.
+  await sleep(130);
   exportOnce(e, rm); // due: retried, still failing; the delay doubles
   assert.equal(state.calls, 2);
   s = e.status;
   if (s.state === "unavailable") {
     assert.equal(s.attempts, 1);
-    assert.ok(s.nextRetryAt! - Date.now() > 35, "the second delay is longer");
+    assert.ok(s.nextRetryAt! - Date.now() > 130, "the second delay is longer");
   } else assert.fail("still unavailable");
   state.ok = true;
-  await sleep(70);
+  await sleep(230);
   assert.equal(exportOnce(e, rm), 0);
   assert.equal(state.calls, 3);
   assert.deepEqual(e.status, { state: "ready", sink: "memory" });
