@@ -27,6 +27,7 @@ import {
 import { ProtoWriter } from "../src/encoder/wire.ts";
 import { gauge, point, resourceMetrics, singlePoint } from "./builders.ts";
 import { test } from "./harness.ts";
+import { hex } from "./hex.ts";
 import { ManualReader } from "./workload.ts";
 
 function official(attributes: unknown, field = 7): Uint8Array {
@@ -47,9 +48,6 @@ function cached(cache: AttributeSetCache, attributes: unknown, index = 0, field 
   cache.write(w, attributes, field, drops, index);
   return { bytes: w.buf.slice(0, w.pos), drops };
 }
-
-const hex = (b: Uint8Array) =>
-  Array.from(b, (x: number) => x.toString(16).padStart(2, "0")).join("");
 
 class Bytes extends Uint8Array {} // like Node's Buffer: a Uint8Array subclass
 

@@ -11,7 +11,7 @@ import { pointToJson, toJsonText } from "../src/cli/output.ts";
 import { env, test, testUnless } from "./harness.ts";
 import { cliCommand, runCli } from "./fixtures/cli_run.ts";
 import { buildPerfData, otlpRecord } from "./fixtures/perf_data_builder.ts";
-import { hex, traceLine, workloadPayloads } from "./fixtures/payloads.ts";
+import { hex, hexJoined, traceLine, workloadPayloads } from "./fixtures/payloads.ts";
 
 function tmp(): string {
   return mkdtempSync(`${env("TMPDIR") ?? "/tmp"}/cli-test-`);
@@ -21,8 +21,8 @@ async function inputs(dir: string) {
   const payloads = await workloadPayloads();
   const files: Record<string, string> = {
     hex: payloads.map((p) => hex(p)).join("\n") + "\n",
-    "hex-spaced": payloads.map((p) => "0x" + hex(p, " 0x")).join("\n"),
-    "hex-etw": payloads.map((p) => hex(p, "-").toUpperCase()).join("\r\n"),
+    "hex-spaced": payloads.map((p) => "0x" + hexJoined(p, " 0x")).join("\n"),
+    "hex-etw": payloads.map((p) => hexJoined(p, "-").toUpperCase()).join("\r\n"),
     base64: payloads.map((p) => btoa(String.fromCharCode(...p))).join("\n"),
     trace: "# tracer: nop\n#\n" + payloads.map((p, i) => traceLine(p, 40 + i)).join("\n") + "\n",
     "perf-json": JSON.stringify({

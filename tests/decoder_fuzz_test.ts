@@ -19,6 +19,7 @@ import { otlpMetricsFromPerfData, PerfDataError } from "../src/perf/mod.ts";
 import { readPayloads } from "../src/cli/inputs.ts";
 import { pointToJson, toJsonText } from "../src/cli/output.ts";
 import { env, test } from "./harness.ts";
+import { hex } from "./hex.ts";
 import { buildPerfData, otlpRecord } from "./fixtures/perf_data_builder.ts";
 import { traceLine, workloadPayloads } from "./fixtures/payloads.ts";
 
@@ -220,8 +221,7 @@ test("fuzz: perf.data reader (file and pipe layouts)", () => {
 
 test("fuzz: decode's input readers never throw (errors are collected)", () => {
   const hexText = new TextEncoder().encode(
-    payloads.slice(0, 2).map((p) => Array.from(p, (x) => x.toString(16).padStart(2, "0")).join(""))
-      .join("\n"),
+    payloads.slice(0, 2).map((p) => hex(p)).join("\n"),
   );
   const json = new TextEncoder().encode(
     JSON.stringify([{ n: "user_events:otlp_metrics", buffer: [...payloads[0]!] }]),

@@ -60,9 +60,7 @@ import {
   sum,
 } from "./builders.ts";
 import { test } from "./harness.ts";
-
-const hex = (b: Uint8Array) =>
-  Array.from(b, (x: number) => x.toString(16).padStart(2, "0")).join("");
+import { hex } from "./hex.ts";
 
 /** Our table for a message, the schema, and our names → the .proto field names. */
 const TABLES: [string, Record<string, number>, DescMessage, Record<string, string>][] = [

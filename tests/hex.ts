@@ -6,7 +6,12 @@
 
 /** `"00ff1a"` for `[0x00, 0xff, 0x1a]`: two lowercase digits per byte, no separators. */
 export function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return hexJoined(bytes, "");
+}
+
+/** `"00,ff,1a"` for `([0x00, 0xff, 0x1a], ",")`: {@linkcode hex} with `separator` between bytes. */
+export function hexJoined(bytes: Uint8Array, separator: string): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(separator);
 }
 
 /** The bytes of a hex string (whitespace ignored). */

@@ -27,9 +27,7 @@ import {
 } from "./builders.ts";
 import { edgeResourceMetrics, OFFICIAL_COMPATIBLE_SETS } from "./edge_cases.ts";
 import { test } from "./harness.ts";
-
-const hex = (b: Uint8Array) =>
-  Array.from(b, (x: number) => x.toString(16).padStart(2, "0")).join("");
+import { hex } from "./hex.ts";
 
 /** Encodes every point of `rm` as the exporter does (one encoder, one envelope cache). */
 function encodeAll(

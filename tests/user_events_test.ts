@@ -16,6 +16,7 @@ import { UserEventsWriter } from "../src/sinks/user_events/sink.ts";
 import { tracefsFromMounts } from "../src/sinks/user_events/discovery.ts";
 import { readSmallFile } from "../ffi/libc.ts";
 import { test } from "./harness.ts";
+import { hex } from "./hex.ts";
 import { collectWorkload } from "./workload.ts";
 
 function makePipe(): [number, number] {
@@ -56,9 +57,11 @@ test("writev through the real FFI path writes the exact user_events layout", () 
   try {
     writer.staging.set([1, 2, 3, 0xfe, 0xff], 20);
     assert.equal(writer.writeEvent(20, 25), 0);
-    const hex = Array.from(drain(r, 25), (b) => b.toString(16).padStart(2, "0")).join("");
     // [index 0][protocol 0]["v0.19.00"][rel_loc 5<<16][payload], as measured on a 6.12 kernel
-    assert.equal(hex, "00000000" + "00000000" + "76302e31392e3030" + "00000500" + "010203feff");
+    assert.equal(
+      hex(drain(r, 25)),
+      "00000000" + "00000000" + "76302e31392e3030" + "00000500" + "010203feff",
+    );
   } finally {
     libc().close(r);
     libc().close(w);

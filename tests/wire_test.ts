@@ -19,6 +19,7 @@ import {
   WireType,
 } from "../src/encoder/wire.ts";
 import { test } from "./harness.ts";
+import { hexJoined } from "./hex.ts";
 
 /** Bytes written by `write` into a fresh ProtoWriter (home buffer of `home` bytes). */
 function ours(write: (w: ProtoWriter) => void, home = 64): Uint8Array {
@@ -34,14 +35,10 @@ function theirs(write: (w: BinaryWriter) => void): Uint8Array {
   return w.finish();
 }
 
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0") + " ";
-  return s;
-}
+const spaced = (b: Uint8Array) => hexJoined(b, " ");
 
 function same(a: Uint8Array, b: Uint8Array, what: string): void {
-  assert.equal(hex(a), hex(b), what);
+  assert.equal(spaced(a), spaced(b), what);
 }
 
 /** Every varint width: 0, then 2^k - 1 and 2^k for k = 1..32 (uint32) or 1..63 (64-bit). */
