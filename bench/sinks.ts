@@ -7,11 +7,12 @@
  */
 import { cString, errno, libc } from "../ffi/mod.ts";
 import { O_CLOEXEC, O_WRONLY } from "../ffi/libc.ts";
+import { Errno } from "../ffi/errno.ts";
 import { type NativeSink, WRITE_NOT_LISTENING, WRITE_OK } from "../src/sinks/sink.ts";
 import { EVENT_HEADER_SIZE, FTRACE_PAYLOAD_LIMIT } from "../src/sinks/user_events/abi.ts";
 import { UserEventsWriter } from "../src/sinks/user_events/sink.ts";
 
-const EBADF = 9;
+const { EBADF } = Errno;
 
 /** Opens `/dev/null` for writing through libc (the FFI path the library uses). */
 export function openDevNull(): number {

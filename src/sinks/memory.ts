@@ -3,12 +3,13 @@
  *
  * @module
  */
+import { Errno } from "../../ffi/errno.ts";
 import { type NativeSink, WRITE_OK } from "./sink.ts";
 
 /** Largest payload a MemorySink accepts: the largest any real sink writes (ETW's). */
 const MAX_PAYLOAD = 65360;
 /** `write()` after `shutdown()`: EBADF, as a closed user_events file gives. */
-const SHUT_DOWN = 9;
+const SHUT_DOWN = Errno.EBADF;
 
 /** Options of {@linkcode MemorySink}. */
 export interface MemorySinkOptions {

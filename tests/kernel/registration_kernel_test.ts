@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { NativeMetricsExporter, UserEventsSink } from "../../mod.ts";
+import { Errno } from "../../ffi/errno.ts";
 import { OTLP_METRICS_DEFINITION } from "../../src/sinks/user_events/abi.ts";
 import { decodeMetricsPayload, flattenRequest } from "../../src/decode.ts";
 import { TracefsListener } from "../../src/listener/mod.ts";
@@ -33,7 +34,7 @@ const test = (name: string, fn: () => void | Promise<void>) =>
   testUnless(NO_KERNEL, `[${runtimeName}, ${KERNEL_RELEASE}] ${name}`, fn);
 if (!NO_KERNEL) console.log(`kernel ${KERNEL_RELEASE}: expecting the ${KERNEL} of user_events`);
 
-const EADDRINUSE = 98;
+const { EADDRINUSE } = Errno;
 
 /** The definitions, byte for byte as each exporter registers them. */
 const DEFINITIONS = {
