@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { AggregationTemporality, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 
 /** An HrTime `[seconds, nanoseconds]`. */
@@ -164,4 +165,20 @@ export function singlePoint(
       metrics: [{ ...m, dataPoints: [m.dataPoints[pointIndex]!] } as typeof m],
     }],
   };
+}
+
+/**
+ * The official serializer's request for each point of `rm` alone, in `rm`'s order: what one
+ * event per point must hold, byte for byte.
+ */
+export function officialSinglePointRequests(rm: ResourceMetrics): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  rm.scopeMetrics.forEach((sm, si) =>
+    sm.metrics.forEach((m, mi) =>
+      m.dataPoints.forEach((_, pi) =>
+        out.push(ProtobufMetricsSerializer.serializeRequest(singlePoint(rm, si, mi, pi))!)
+      )
+    )
+  );
+  return out;
 }

@@ -54,9 +54,9 @@ import {
   type DescriptorShape,
   gauge,
   histogram,
+  officialSinglePointRequests,
   point,
   resourceMetrics,
-  singlePoint,
   sum,
 } from "./builders.ts";
 import { test } from "./harness.ts";
@@ -204,18 +204,8 @@ function newEncoder(): PointEncoder {
   return new PointEncoder(new Uint8Array(new ArrayBuffer(16 * 1024)), 20);
 }
 
-/** The official serializer's request for each single point of `rm`. */
-function officialEach(rm: ResourceMetrics): string[] {
-  const out: string[] = [];
-  rm.scopeMetrics.forEach((sm, si) =>
-    sm.metrics.forEach((m, mi) =>
-      m.dataPoints.forEach((_, pi) =>
-        out.push(hex(ProtobufMetricsSerializer.serializeRequest(singlePoint(rm, si, mi, pi))!))
-      )
-    )
-  );
-  return out;
-}
+/** The official serializer's single-point requests of `rm`, as hex. */
+const officialEach = (rm: ResourceMetrics): string[] => officialSinglePointRequests(rm).map(hex);
 
 const descriptor = (name: string, extra: Partial<DescriptorShape> = {}): DescriptorShape => ({
   name,

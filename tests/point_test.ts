@@ -11,7 +11,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { EnvelopeCache } from "../src/encoder/envelope.ts";
@@ -20,9 +19,9 @@ import {
   exponentialHistogram,
   gauge,
   metric,
+  officialSinglePointRequests,
   point,
   resourceMetrics,
-  singlePoint,
   sum,
 } from "./builders.ts";
 import { edgeResourceMetrics, OFFICIAL_COMPATIBLE_SETS } from "./edge_cases.ts";
@@ -51,17 +50,8 @@ function encodeAll(
   return out;
 }
 
-function officialEach(rm: ResourceMetrics): string[] {
-  const out: string[] = [];
-  rm.scopeMetrics.forEach((sm, si) =>
-    sm.metrics.forEach((m, mi) =>
-      m.dataPoints.forEach((_, pi) =>
-        out.push(hex(ProtobufMetricsSerializer.serializeRequest(singlePoint(rm, si, mi, pi))!))
-      )
-    )
-  );
-  return out;
-}
+/** The official serializer's single-point requests of `rm`, as hex. */
+const officialEach = (rm: ResourceMetrics): string[] => officialSinglePointRequests(rm).map(hex);
 
 test("points: every type over the edge cases, byte for byte the official serializer's", () => {
   const encoder = new PointEncoder(new Uint8Array(new ArrayBuffer(64 * 1024)), 20);
