@@ -482,7 +482,8 @@ export class NativeMetricsExporter implements PushMetricExporter {
       }
       const count = packed.count;
       if (count === 0) {
-        this.#oversize(env, packed.oversize, limit);
+        if (packed.spilled) this.#stagingTooSmall(sink, env, packed.oversize);
+        else this.#oversize(env, packed.oversize, limit);
         i++;
         continue;
       }
@@ -490,16 +491,14 @@ export class NativeMetricsExporter implements PushMetricExporter {
       const end = writer.pos;
       const size = end - start;
       if (writer.spilled) {
-        this.#stagingTooSmall(sink, env, size);
-        stats.pointsDropped.sinkError += count - 1;
+        this.#stagingTooSmall(sink, env, size, count);
         continue;
       }
       let rc: unknown;
       try {
         rc = sink.write(start, end);
       } catch (error) {
-        this.#sinkFailed(`write() threw: ${errorText(error)}`);
-        stats.pointsDropped.sinkError += count - 1;
+        this.#sinkFailed(`write() threw: ${errorText(error)}`, undefined, count);
         continue;
       }
       if (rc === WRITE_OK) {
@@ -522,11 +521,9 @@ export class NativeMetricsExporter implements PushMetricExporter {
     if (rc === WRITE_NOT_LISTENING) {
       stats.pointsSkippedNoListener += count;
     } else if (typeof rc === "number" && Number.isInteger(rc) && rc > 0) {
-      this.#writeFailed(sink, env, rc);
-      stats.pointsDropped.writeError += count - 1;
+      this.#writeFailed(sink, env, rc, count);
     } else {
-      this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc);
-      stats.pointsDropped.sinkError += count - 1;
+      this.#sinkFailed(`write() returned ${describeValue(rc)}`, rc, count);
     }
   }
 
@@ -580,22 +577,23 @@ export class NativeMetricsExporter implements PushMetricExporter {
     );
   }
 
-  #stagingTooSmall(sink: NativeSink, env: MetricEnvelope, size: number): void {
-    this.#stats.pointsDropped.sinkError++;
+  #stagingTooSmall(sink: NativeSink, env: MetricEnvelope, size: number, points = 1): void {
+    this.#stats.pointsDropped.sinkError += points;
     this.#log.log(
       "error",
       "staging",
       () =>
-        `dropped a point of metric "${env.name}": the ${sink.kind} sink's staging memory ` +
-        `(${sink.staging.length} bytes, ${sink.headroom} of them headroom) is too small for ` +
-        `this ${size}-byte point, within its maxPayloadSize of ${sink.maxPayloadSize}: give ` +
+        `dropped ${pointsText(points, "a point")} of metric "${env.name}": the ${sink.kind} ` +
+        `sink's staging memory (${sink.staging.length} bytes, ${sink.headroom} of them ` +
+        `headroom) is too small for this ${size}-byte ${points === 1 ? "point" : "event"}, ` +
+        `within its maxPayloadSize of ${sink.maxPayloadSize}: give ` +
         `the sink at least headroom + 2 × maxPayloadSize + 1024 bytes of staging`,
     );
   }
 
-  #writeFailed(sink: NativeSink, env: MetricEnvelope, rc: number): void {
+  #writeFailed(sink: NativeSink, env: MetricEnvelope, rc: number, points = 1): void {
     const stats = this.#stats;
-    stats.pointsDropped.writeError++;
+    stats.pointsDropped.writeError += points;
     let name: string;
     try {
       name = String(sink.describeError(rc));
@@ -606,14 +604,20 @@ export class NativeMetricsExporter implements PushMetricExporter {
     this.#log.log(
       "warn",
       `write-${rc}`,
-      () => `${sink.kind} write failed with ${name}: point of "${env.name}" dropped`,
+      () =>
+        `${sink.kind} write failed with ${name}: ${pointsText(points, "point")} of ` +
+        `"${env.name}" dropped`,
     );
   }
 
-  #sinkFailed(what: string, value?: unknown): void {
+  #sinkFailed(what: string, value?: unknown, points = 1): void {
     swallowRejection(value);
-    this.#stats.pointsDropped.sinkError++;
-    this.#log.log("error", "sink", () => `${this.#sink?.kind} sink ${what}: point dropped`);
+    this.#stats.pointsDropped.sinkError += points;
+    this.#log.log(
+      "error",
+      "sink",
+      () => `${this.#sink?.kind} sink ${what}: ${pointsText(points, "point")} dropped`,
+    );
   }
 
   readonly #noListenerMessage = (): string => `no ${this.#sink?.kind} listener: points skipped`;
@@ -745,6 +749,11 @@ const FAILED_CODE = 1 as ExportResult["code"];
 const SUCCESS: ExportResult = Object.freeze({ code: SUCCESS_CODE });
 /** `DataPointType` values: HISTOGRAM 0, EXPONENTIAL_HISTOGRAM 1, GAUGE 2, SUM 3. */
 const KNOWN_TYPES: ReadonlySet<unknown> = new Set([0, 1, 2, 3]);
+
+/** `one` for a single point ("point", "a point"), else "N points" (a packed event's). */
+function pointsText(points: number, one: string): string {
+  return points === 1 ? one : `${points} points`;
+}
 
 function failed(message: string): ExportResult {
   return { code: FAILED_CODE, error: new Error(message) };

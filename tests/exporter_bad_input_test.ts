@@ -1,13 +1,14 @@
 // Careless or hostile input through the public API: every point lands in exactly one stats
 // bucket, nothing escapes, nothing throws into the caller.
 import assert from "node:assert/strict";
-import { diag, DiagLogLevel } from "@opentelemetry/api";
+import { diag } from "@opentelemetry/api";
 import {
   AggregationTemporality,
   InstrumentType,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import { MemorySink, NativeMetricsExporter, type NativeSink, WRITE_OK } from "../mod.ts";
+import { captureDiag } from "./diag.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, WORKLOAD_POINTS } from "./workload.ts";
 
@@ -35,17 +36,6 @@ function customSink(overrides: Partial<NativeSink>): NativeSink & { memory: Memo
     shutdown: () => {},
     ...overrides,
   };
-}
-
-/** Registers a diag logger collecting warnings and errors; `diag.disable()` removes it. */
-function captureDiag(): string[] {
-  const messages: string[] = [];
-  const keep = (m: string) => void messages.push(m);
-  diag.setLogger(
-    { error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} },
-    DiagLogLevel.WARN,
-  );
-  return messages;
 }
 
 /** Collects unhandled rejections while `fn` runs and a little after. */

@@ -4,12 +4,13 @@
 // exactly; dimensions follow each point's own attributes (as .NET writes them).
 import assert from "node:assert/strict";
 import { equals, fromBinary } from "@bufbuild/protobuf";
-import { ValueType } from "@opentelemetry/api";
+import { diag, ValueType } from "@opentelemetry/api";
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { MeterProvider, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { MemorySink, NativeMetricsExporter, type NativeSink } from "../mod.ts";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { ExportMetricsServiceRequestSchema } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
+import { captureDiag } from "./diag.ts";
 import { test } from "./harness.ts";
 import { ManualReader } from "./workload.ts";
 
@@ -184,6 +185,82 @@ test("packing: a failed write drops the event's points, counted once per write a
   assert.ok(st.pointsDropped.writeError > 1, "the whole event's points");
   assert.equal(st.pointsWritten, written);
   assert.equal(st.pointsWritten + st.pointsDropped.writeError, countPoints(rm));
+});
+
+/** A sink over `memory` (its staging, its write), with some of its members replaced. */
+function sinkOver(memory: MemorySink, override: Partial<NativeSink>): NativeSink {
+  return {
+    kind: "failing",
+    maxPayloadSize: memory.maxPayloadSize,
+    headroom: 0,
+    staging: memory.staging,
+    isEnabled: () => true,
+    write: (s, e) => memory.write(s, e),
+    describeError: (c) => `E${c}`,
+    shutdown: () => {},
+    ...override,
+  };
+}
+
+/** Exports `rm` packed ("max") into `sink`, capturing the diag messages. */
+function exportCapturing(sink: NativeSink, rm: ResourceMetrics) {
+  const messages = captureDiag();
+  try {
+    const exporter = new NativeMetricsExporter({ sink, pointsPerEvent: "max" });
+    let code = -1;
+    exporter.export(rm, (r) => (code = r.code));
+    return { code, stats: exporter.stats, messages };
+  } finally {
+    diag.disable();
+  }
+}
+
+const pointsIn = (events: Uint8Array[]) =>
+  events.reduce((n, e) => n + flattenRequest(decodeMetricsPayload(e)).length, 0);
+
+test("packing: a sink failing an event's write (throws, returns a non-code) drops its points, counted and named", async () => {
+  const rm = await manySeries(100);
+  const cases: [string, (memory: MemorySink) => NativeSink["write"], RegExp][] = [
+    ["write throws", (m) => (s, e) => {
+      if (m.events.length === 1) throw new Error("boom");
+      return m.write(s, e);
+    }, /write\(\) threw: .*boom.*: (\d+) points dropped/],
+    [
+      "write returns a string",
+      (m) => (s, e) => (m.events.length === 1 ? "nope" as never : m.write(s, e)),
+      /write\(\) returned string: (\d+) points dropped/,
+    ],
+  ];
+  for (const [what, write, message] of cases) {
+    const memory = new MemorySink();
+    const { code, stats, messages } = exportCapturing(
+      sinkOver(memory, { write: write(memory) }),
+      rm,
+    );
+    assert.equal(code, 1, what);
+    assert.equal(stats.pointsWritten, pointsIn(memory.events), what);
+    assert.ok(stats.pointsDropped.sinkError > 1, `${what}: every point of the failed events`);
+    assert.equal(stats.pointsWritten + stats.pointsDropped.sinkError, countPoints(rm), what);
+    const m = messages.map((x) => message.exec(x)).find((x) => x);
+    assert.ok(m, `${what}: ${messages.join("\n")}`);
+    assert.ok(Number(m[1]) > 1, `${what}: the message names the event's points`);
+  }
+});
+
+test("packing: staging memory too small for a point within the limit: said so and counted as sinkError, not as oversize", async () => {
+  const rm = await manySeries(20);
+  const memory = new MemorySink();
+  const small = sinkOver(memory, { staging: memory.staging.subarray(0, 200) });
+  const { code, stats, messages } = exportCapturing(small, rm);
+  assert.equal(code, 1);
+  assert.equal(stats.pointsDropped.oversize, 0, JSON.stringify(stats.pointsDropped));
+  assert.equal(stats.pointsWritten + stats.pointsDropped.sinkError, countPoints(rm));
+  assert.ok(stats.pointsDropped.sinkError > 0);
+  assert.ok(
+    messages.some((x) => /staging memory \(200 bytes, 0 of them headroom\) is too small/.test(x)),
+    messages.join("\n"),
+  );
+  assert.ok(!messages.some((x) => /over the .* limit of/.test(x)), messages.join("\n"));
 });
 
 test("prepopulated dimensions: after each point's own attributes; the point's own value wins", async () => {

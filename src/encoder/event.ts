@@ -80,6 +80,11 @@ export interface PackedResult {
   count: number;
   /** With `count` 0: the size of a request holding that one point (for the drop report). */
   oversize: number;
+  /**
+   * With `count` 0: the point is within the limit but outgrew the writer's home buffer (the
+   * sink's staging memory is too small for its own `maxPayloadSize`), not an oversize point.
+   */
+  spilled: boolean;
 }
 
 /**
@@ -191,7 +196,7 @@ export class PointEncoder {
   #endLo = 0;
   #endHi = 0;
   /** What the last {@linkcode encodePacked} wrote. */
-  readonly packed: PackedResult = { count: 0, oversize: 0 };
+  readonly packed: PackedResult = { count: 0, oversize: 0, spilled: false };
   readonly #dimensions: Dimensions | undefined;
   /** The prefix the last point left in the staging memory, and where (see {@linkcode encode}). */
   #prefixInPlace: Uint8Array | undefined = undefined;
@@ -260,7 +265,8 @@ export class PointEncoder {
    * would cross `limit` is taken back and starts the next request (no slack, no guess).
    * Returns the payload's first byte; {@linkcode packed} says how many points it holds. With
    * `packed.count` 0 the point at `from` alone is over `limit` (its request would take
-   * `packed.oversize` bytes): drop it and go on with `from + 1`.
+   * `packed.oversize` bytes) or, with `packed.spilled`, over the staging memory: drop it and
+   * go on with `from + 1`.
    */
   encodePacked(
     env: MetricEnvelope,
@@ -275,6 +281,7 @@ export class PointEncoder {
     const out = this.packed;
     out.count = 0;
     out.oversize = 0;
+    out.spilled = false;
     w.reset(bodyStart);
     this.#prefixInPlace = undefined; // the prefix moves with the points' total length
     const end = Math.min(points.length, from + maxPoints);
@@ -291,6 +298,8 @@ export class PointEncoder {
           out.oversize = env.oversize || w.spilled
             ? Math.max(frame.request, w.capacity)
             : frame.request;
+          // As the one-point path tells them apart: over the limit, else over the staging.
+          out.spilled = w.spilled && !env.oversize && frame.request <= limit;
           w.reset(bodyStart);
           return bodyStart;
         }
