@@ -8,6 +8,7 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import { MemorySink, NativeMetricsExporter, type NativeSink, WRITE_OK } from "../mod.ts";
+import { customSink } from "./custom_sink.ts";
 import { captureDiag } from "./diag.ts";
 import { test } from "./harness.ts";
 import { collectWorkload, WORKLOAD_POINTS } from "./workload.ts";
@@ -19,23 +20,6 @@ function accounted(e: NativeMetricsExporter): number {
   let n = s.eventsWritten + s.pointsSkippedNoListener;
   for (const v of Object.values(s.pointsDropped)) n += v;
   return n;
-}
-
-/** A sink over a MemorySink whose methods the test replaces. */
-function customSink(overrides: Partial<NativeSink>): NativeSink & { memory: MemorySink } {
-  const memory = new MemorySink();
-  return {
-    memory,
-    kind: "custom",
-    maxPayloadSize: memory.maxPayloadSize,
-    headroom: 0,
-    staging: memory.staging,
-    isEnabled: () => true,
-    write: (s, e) => memory.write(s, e),
-    describeError: (c) => `E${c}`,
-    shutdown: () => {},
-    ...overrides,
-  };
 }
 
 /** Collects unhandled rejections while `fn` runs and a little after. */

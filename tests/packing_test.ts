@@ -10,6 +10,7 @@ import { MeterProvider, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import { MemorySink, NativeMetricsExporter, type NativeSink } from "../mod.ts";
 import { decodeMetricsPayload, flattenRequest } from "../src/decode.ts";
 import { ExportMetricsServiceRequestSchema } from "../proto/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
+import { customSink } from "./custom_sink.ts";
 import { captureDiag } from "./diag.ts";
 import { test } from "./harness.ts";
 import { ManualReader } from "./workload.ts";
@@ -49,6 +50,10 @@ function exportPacked(
   exporter.export(rm, (r) => (code = r.code));
   return { exporter, events: sink.take(), code };
 }
+
+/** Points in the events (each decoded). */
+const pointsIn = (events: Uint8Array[]) =>
+  events.reduce((n, e) => n + flattenRequest(decodeMetricsPayload(e)).length, 0);
 
 function countPoints(rm: ResourceMetrics): number {
   let n = 0;
@@ -162,45 +167,19 @@ test("packing: a point alone over the limit is dropped and counted, its neighbou
 
 test("packing: a failed write drops the event's points, counted once per write and per point", async () => {
   const rm = await manySeries(100);
-  const memory = new MemorySink();
   let writes = 0;
-  const failing: NativeSink = {
-    kind: "failing",
-    maxPayloadSize: memory.maxPayloadSize,
-    headroom: 0,
-    staging: memory.staging,
-    isEnabled: () => true,
+  const failing = customSink((memory) => ({
     write: (s, e) => (++writes === 2 ? 28 : memory.write(s, e)),
-    describeError: (c) => `E${c}`,
-    shutdown: () => {},
-  };
+  }));
   const exporter = new NativeMetricsExporter({ sink: failing, pointsPerEvent: "max" });
   exporter.export(rm, () => {});
   const st = exporter.stats;
-  const written = memory.events.reduce(
-    (n, e) => n + flattenRequest(decodeMetricsPayload(e)).length,
-    0,
-  );
+  const written = pointsIn(failing.memory.events);
   assert.deepEqual(st.writeErrors, { E28: 1 });
   assert.ok(st.pointsDropped.writeError > 1, "the whole event's points");
   assert.equal(st.pointsWritten, written);
   assert.equal(st.pointsWritten + st.pointsDropped.writeError, countPoints(rm));
 });
-
-/** A sink over `memory` (its staging, its write), with some of its members replaced. */
-function sinkOver(memory: MemorySink, override: Partial<NativeSink>): NativeSink {
-  return {
-    kind: "failing",
-    maxPayloadSize: memory.maxPayloadSize,
-    headroom: 0,
-    staging: memory.staging,
-    isEnabled: () => true,
-    write: (s, e) => memory.write(s, e),
-    describeError: (c) => `E${c}`,
-    shutdown: () => {},
-    ...override,
-  };
-}
 
 /** Exports `rm` packed ("max") into `sink`, capturing the diag messages. */
 function exportCapturing(sink: NativeSink, rm: ResourceMetrics) {
@@ -214,9 +193,6 @@ function exportCapturing(sink: NativeSink, rm: ResourceMetrics) {
     diag.disable();
   }
 }
-
-const pointsIn = (events: Uint8Array[]) =>
-  events.reduce((n, e) => n + flattenRequest(decodeMetricsPayload(e)).length, 0);
 
 test("packing: a sink failing an event's write (throws, returns a non-code) drops its points, counted and named", async () => {
   const rm = await manySeries(100);
@@ -232,11 +208,9 @@ test("packing: a sink failing an event's write (throws, returns a non-code) drop
     ],
   ];
   for (const [what, write, message] of cases) {
-    const memory = new MemorySink();
-    const { code, stats, messages } = exportCapturing(
-      sinkOver(memory, { write: write(memory) }),
-      rm,
-    );
+    const sink = customSink((memory) => ({ write: write(memory) }));
+    const { memory } = sink;
+    const { code, stats, messages } = exportCapturing(sink, rm);
     assert.equal(code, 1, what);
     assert.equal(stats.pointsWritten, pointsIn(memory.events), what);
     assert.ok(stats.pointsDropped.sinkError > 1, `${what}: every point of the failed events`);
@@ -249,8 +223,7 @@ test("packing: a sink failing an event's write (throws, returns a non-code) drop
 
 test("packing: staging memory too small for a point within the limit: said so and counted as sinkError, not as oversize", async () => {
   const rm = await manySeries(20);
-  const memory = new MemorySink();
-  const small = sinkOver(memory, { staging: memory.staging.subarray(0, 200) });
+  const small = customSink((memory) => ({ staging: memory.staging.subarray(0, 200) }));
   const { code, stats, messages } = exportCapturing(small, rm);
   assert.equal(code, 1);
   assert.equal(stats.pointsDropped.oversize, 0, JSON.stringify(stats.pointsDropped));
